@@ -1,0 +1,205 @@
+// msgpack encoding of the header frame: [version, role, command, fields...].
+//
+// Each command has one pack_fields overload and one unpack_* function, so the
+// field order lives next to itself. Every type and count is checked; any
+// defect becomes protocol_error with the field named.
+#include <msgpack.hpp>
+
+#include "codec.hpp"
+
+namespace argon::common {
+namespace {
+
+using packer = msgpack::packer<msgpack::sbuffer>;
+
+void pack_fields(packer& p, const submit_msg& m) {
+  p.pack(m.id).pack(m.task).pack(static_cast<unsigned>(m.pri)).pack(m.timeout_ms).pack(m.max_attempts);
+}
+void pack_fields(packer& p, const cancel_msg& m) { p.pack(m.id); }
+void pack_fields(packer&, const status_msg&) {}
+void pack_fields(packer&, const ping_msg&) {}
+void pack_fields(packer& p, const result_msg& m) { p.pack(m.id); }
+void pack_fields(packer& p, const failed_msg& m) { p.pack(m.id).pack(m.kind).pack(m.message); }
+void pack_fields(packer& p, const busy_msg& m) {
+  p.pack(m.id).pack(m.depth).pack(m.limit).pack(m.capacity).pack(m.retry_after_ms).pack(m.reason);
+}
+void pack_fields(packer&, const pong_msg&) {}
+void pack_fields(packer& p, const error_msg& m) { p.pack(m.kind).pack(m.message); }
+void pack_fields(packer& p, const ready_msg& m) { p.pack(m.worker_id); }
+void pack_fields(packer& p, const task_msg& m) {
+  p.pack(m.id).pack(m.task).pack(m.attempt).pack(m.deadline_ms);
+}
+void pack_fields(packer& p, const done_msg& m) {
+  p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error);
+}
+
+// The status snapshot is one map field, so fields can be added without a version bump.
+#define ARGON_STATUS_FIELDS(X)                                                             \
+  X(workers) X(slots) X(busy_slots) X(queue_depth) X(queue_high) X(queue_normal) X(queue_low) \
+  X(queue_limit) X(queue_bytes) X(queue_bytes_limit) X(submitted) X(completed) X(failed)    \
+  X(busy_replies) X(protocol_errors) X(uptime_ms)
+
+void pack_fields(packer& p, const status_reply_msg& m) {
+  std::uint32_t n = 0;
+#define ARGON_COUNT(f) ++n;
+  ARGON_STATUS_FIELDS(ARGON_COUNT)
+#undef ARGON_COUNT
+  p.pack_map(n);
+#define ARGON_PACK(f) p.pack(std::string_view(#f)).pack(m.f);
+  ARGON_STATUS_FIELDS(ARGON_PACK)
+#undef ARGON_PACK
+}
+
+std::size_t field_count(const body& b) {
+  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4};
+  static_assert(std::size(counts) == std::variant_size_v<body>);
+  return counts[b.index()];
+}
+
+// Reads typed fields from the header array, checking each one.
+class fields {
+ public:
+  fields(const msgpack::object* items, std::size_t n, command c) : items_(items), n_(n), cmd_(c) {}
+
+  std::string str(const char* name, std::size_t max = max_id_bytes) {
+    const auto& o = next(name, msgpack::type::STR);
+    if (o.via.str.size > max) fail(name, "is too long");
+    return std::string(o.via.str.ptr, o.via.str.size);
+  }
+  std::uint64_t uint(const char* name, std::uint64_t max = UINT64_MAX) {
+    const auto& o = next(name, msgpack::type::POSITIVE_INTEGER);
+    if (o.via.u64 > max) fail(name, "is out of range");
+    return o.via.u64;
+  }
+  bool boolean(const char* name) { return next(name, msgpack::type::BOOLEAN).via.boolean; }
+  const msgpack::object& map(const char* name) { return next(name, msgpack::type::MAP); }
+
+  void expect_count(std::size_t want) const {
+    if (n_ != want)
+      throw protocol_error(std::string(command_name(cmd_)) + " needs " + std::to_string(want) +
+                           " fields, got " + std::to_string(n_));
+  }
+
+ private:
+  const msgpack::object& next(const char* name, msgpack::type::object_type t) {
+    if (i_ >= n_) fail(name, "is missing");
+    const auto& o = items_[i_++];
+    if (o.type != t) fail(name, "has the wrong type");
+    return o;
+  }
+  [[noreturn]] void fail(const char* name, const char* what) const {
+    throw protocol_error(std::string(command_name(cmd_)) + " field '" + name + "' " + what);
+  }
+  const msgpack::object* items_;  // header array items after the command
+  std::size_t n_;                 // how many there are
+  command cmd_;                   // for error messages
+  std::size_t i_ = 0;             // next field to read
+};
+
+priority to_priority(std::uint64_t v) { return static_cast<priority>(v); }
+
+status_reply_msg unpack_status(const msgpack::object& map) {
+  status_reply_msg m;
+  for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto& kv = map.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::POSITIVE_INTEGER) continue;
+    std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+#define ARGON_UNPACK(f) if (key == #f) m.f = kv.val.via.u64;
+    ARGON_STATUS_FIELDS(ARGON_UNPACK)
+#undef ARGON_UNPACK
+  }
+  return m;
+}
+
+body unpack_body(command c, fields& f) {
+  switch (c) {
+    case command::submit: {
+      submit_msg m{f.str("id"), f.str("task"), to_priority(f.uint("priority", 2)), 0, 1};
+      m.timeout_ms = static_cast<std::uint32_t>(f.uint("timeout_ms", UINT32_MAX));
+      m.max_attempts = static_cast<std::uint32_t>(f.uint("max_attempts", 1000));
+      if (m.max_attempts == 0) m.max_attempts = 1;
+      return m;
+    }
+    case command::cancel: return cancel_msg{f.str("id")};
+    case command::status: return status_msg{};
+    case command::ping: return ping_msg{};
+    case command::result: return result_msg{f.str("id")};
+    case command::failed: return failed_msg{f.str("id"), f.str("kind"), f.str("message", max_header_bytes)};
+    case command::busy: {
+      busy_msg m{f.str("id"), f.uint("depth"), f.uint("limit"), f.uint("capacity"), 0, ""};
+      m.retry_after_ms = static_cast<std::uint32_t>(f.uint("retry_after_ms", UINT32_MAX));
+      m.reason = f.str("reason");
+      return m;
+    }
+    case command::status_reply: return unpack_status(f.map("snapshot"));
+    case command::pong: return pong_msg{};
+    case command::error: return error_msg{f.str("kind"), f.str("message", max_header_bytes)};
+    case command::ready: return ready_msg{f.str("worker_id")};
+    case command::task: {
+      task_msg m{f.str("id"), f.str("task"), 1, 0};
+      m.attempt = static_cast<std::uint32_t>(f.uint("attempt", UINT32_MAX));
+      m.deadline_ms = f.uint("deadline_ms");
+      return m;
+    }
+    case command::done:
+      return done_msg{f.str("worker_id"), f.str("id"), f.boolean("ok"), f.str("error", max_header_bytes)};
+  }
+  throw protocol_error("unknown command " + std::to_string(static_cast<unsigned>(c)));
+}
+
+bool known_command(std::uint64_t c) {
+  switch (static_cast<command>(c)) {
+    case command::submit: case command::cancel: case command::status: case command::ping:
+    case command::result: case command::failed: case command::busy: case command::status_reply:
+    case command::pong: case command::error: case command::ready: case command::task:
+    case command::done:
+      return c <= 255;
+  }
+  return false;
+}
+
+}  // namespace
+
+zmq::message_t encode_header(role from, const body& b) {
+  thread_local msgpack::sbuffer buf;
+  buf.clear();
+  packer p(buf);
+  p.pack_array(static_cast<std::uint32_t>(3 + field_count(b)));
+  p.pack(protocol_version).pack(static_cast<unsigned>(from)).pack(static_cast<unsigned>(command_of(b)));
+  std::visit([&](const auto& m) { pack_fields(p, m); }, b);
+  return zmq::message_t(buf.data(), buf.size());
+}
+
+message decode_header(const void* data, std::size_t size) {
+  if (size == 0) throw protocol_error("empty header frame");
+  if (size > max_header_bytes) throw protocol_error("header frame of " + std::to_string(size) + " bytes is too large");
+  msgpack::object_handle oh;
+  try {
+    std::size_t off = 0;
+    msgpack::unpack_limit limit(64, 64, max_header_bytes, max_header_bytes, max_header_bytes, 4);
+    oh = msgpack::unpack(static_cast<const char*>(data), size, off, nullptr, nullptr, limit);
+    if (off != size) throw protocol_error("trailing bytes after the header");
+  } catch (const protocol_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw protocol_error(std::string("header is not valid msgpack: ") + e.what());
+  }
+  const msgpack::object& o = oh.get();
+  if (o.type != msgpack::type::ARRAY || o.via.array.size < 3) throw protocol_error("header is not an array of at least 3 items");
+  const msgpack::object* a = o.via.array.ptr;
+  for (int i = 0; i < 3; ++i)
+    if (a[i].type != msgpack::type::POSITIVE_INTEGER) throw protocol_error("header version, role and command must be unsigned integers");
+  if (a[0].via.u64 != protocol_version)
+    throw protocol_error("protocol version " + std::to_string(a[0].via.u64) + " is not supported (this broker speaks " + std::to_string(protocol_version) + ")");
+  if (a[1].via.u64 > static_cast<unsigned>(role::broker)) throw protocol_error("unknown role " + std::to_string(a[1].via.u64));
+  if (!known_command(a[2].via.u64)) throw protocol_error("unknown command " + std::to_string(a[2].via.u64));
+  auto cmd = static_cast<command>(a[2].via.u64);
+  fields f(a + 3, o.via.array.size - 3, cmd);
+  message m;
+  m.from = static_cast<role>(a[1].via.u64);
+  m.content = unpack_body(cmd, f);
+  f.expect_count(field_count(m.content));
+  return m;
+}
+
+}  // namespace argon::common

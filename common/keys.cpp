@@ -1,0 +1,110 @@
+// Key derivation with libsodium; the constants here are part of the protocol.
+#include "keys.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "errors.hpp"
+
+namespace argon::common {
+namespace {
+
+constexpr char salt[crypto_pwhash_SALTBYTES + 1] = "argon-keyfile-v1";  // 16 bytes, fixed
+constexpr char kdf_context[crypto_kdf_CONTEXTBYTES + 1] = "argon-v1";   // 8 bytes, fixed
+constexpr std::uint64_t broker_subkey = 1, worker_subkey = 2, client_subkey = 3;
+
+void init_sodium() {
+  if (sodium_init() < 0) throw config_error("libsodium could not be initialised");
+}
+
+std::string_view trim_newlines(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+keypair keypair_from(const unsigned char* master, std::uint64_t subkey_id) {
+  unsigned char seed[crypto_box_SEEDBYTES];
+  crypto_kdf_derive_from_key(seed, sizeof seed, subkey_id, kdf_context, master);
+  keypair k;
+  crypto_box_seed_keypair(k.public_key.data(), k.secret_key.data(), seed);
+  sodium_memzero(seed, sizeof seed);
+  return k;
+}
+
+void master_key(std::string_view secret, unsigned char (&out)[crypto_kdf_KEYBYTES]) {
+  init_sodium();
+  secret = trim_newlines(secret);
+  if (secret.empty()) throw config_error("the keyfile is empty");
+  if (crypto_pwhash(out, sizeof out, secret.data(), secret.size(),
+                    reinterpret_cast<const unsigned char*>(salt), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                    crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+    throw config_error("Argon2id key derivation ran out of memory");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error("cannot read keyfile '" + path + "': " + std::strerror(errno));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+role_keys derive_keys(std::string_view keyfile_bytes) {
+  unsigned char master[crypto_kdf_KEYBYTES];
+  master_key(keyfile_bytes, master);
+  role_keys keys{keypair_from(master, broker_subkey), keypair_from(master, worker_subkey),
+                 keypair_from(master, client_subkey)};
+  sodium_memzero(master, sizeof master);
+  return keys;
+}
+
+role_keys load_keys(const std::string& path, const std::optional<std::string>& worker_path) {
+  role_keys keys = derive_keys(read_file(path));
+  if (worker_path) keys.worker = derive_keys(read_file(*worker_path)).worker;
+  return keys;
+}
+
+void write_keyfile(const std::string& path) {
+  init_sodium();
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  std::array<std::uint8_t, 32> raw;
+  std::memcpy(raw.data(), bytes, 32);
+  std::string text = to_hex(raw) + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) throw config_error("cannot create keyfile '" + path + "': " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) throw config_error("cannot write keyfile '" + path + "'");
+}
+
+std::string to_hex(const std::array<std::uint8_t, 32>& bytes) {
+  char out[65];
+  sodium_bin2hex(out, sizeof out, bytes.data(), bytes.size());
+  return out;
+}
+
+void apply_curve_server(zmq::socket_ref s, const keypair& broker) {
+  s.set(zmq::sockopt::curve_server, 1);
+  s.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(broker.secret_key.data(), 32));
+  s.set(zmq::sockopt::zap_domain, "argon");
+}
+
+void apply_curve_client(zmq::socket_ref s, const keypair& self, const keypair& broker) {
+  s.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(broker.public_key.data(), 32));
+  s.set(zmq::sockopt::curve_publickey, zmq::const_buffer(self.public_key.data(), 32));
+  s.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(self.secret_key.data(), 32));
+}
+
+std::string normalize_endpoint(const std::string& endpoint) {
+  if (endpoint.find("://") != std::string::npos) return endpoint;
+  if (endpoint.find(':') == std::string::npos) throw config_error("endpoint '" + endpoint + "' is not tcp://host:port or host:port");
+  return "tcp://" + endpoint;
+}
+
+}  // namespace argon::common

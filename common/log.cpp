@@ -1,0 +1,30 @@
+// One write() call per line, so lines from threads do not interleave.
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+namespace argon::common::log {
+namespace {
+std::atomic<int> threshold{5};       // highest level written
+std::string program = "argon";      // prefix of each line
+
+const char* name_of(level l) {
+  static const char* names[] = {"", "FATAL", "ALERT", "CRIT", "ERROR", "WARN", "NOTE", "INFO", "DEBUG", "TRACE"};
+  return names[static_cast<int>(l)];
+}
+}  // namespace
+
+void set_level(int verbose) { threshold = verbose < 1 ? 1 : verbose > 9 ? 9 : verbose; }
+bool enabled(level l) { return static_cast<int>(l) <= threshold.load(std::memory_order_relaxed); }
+void set_program(std::string_view name) { program = name; }
+
+void write(level l, std::string_view text) {
+  std::string line = fmt::format("{}[{}] {} {}\n", program, ::getpid(), name_of(l), text);
+  ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)r;
+}
+
+}  // namespace argon::common::log

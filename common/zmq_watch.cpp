@@ -1,0 +1,38 @@
+#include "zmq_watch.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace argon::common {
+
+zmq_watch::zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<void()> read_one)
+    : socket_(socket), read_one_(std::move(read_one)) {
+  auto fd = socket_.get(zmq::sockopt::fd);
+  auto h = std::make_unique<uv_poll_t>();
+  int rc = uv_poll_init(loop, h.get(), fd);
+  if (rc < 0) throw std::runtime_error(std::string("uv_poll_init: ") + uv_strerror(rc));
+  poll_.reset(h.release());
+  poll_->data = this;
+  uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* p, int, int) {
+    if (p->data) static_cast<zmq_watch*>(p->data)->drain();
+  });
+  drain();  // messages may have arrived before the watch started
+}
+
+bool zmq_watch::readable() const {
+  return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+}
+
+void zmq_watch::drain() {
+  if (draining_) return;
+  draining_ = true;
+  try {
+    while (readable()) read_one_();
+  } catch (...) {
+    draining_ = false;
+    throw;
+  }
+  draining_ = false;
+}
+
+}  // namespace argon::common
