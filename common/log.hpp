@@ -29,6 +29,7 @@ template <class... A> void at(level l, fmt::format_string<A...> f, A&&... a) {
 }
 template <class... A> void error(fmt::format_string<A...> f, A&&... a) { at(level::error, f, std::forward<A>(a)...); }
 template <class... A> void warn(fmt::format_string<A...> f, A&&... a) { at(level::warn, f, std::forward<A>(a)...); }
+template <class... A> void note(fmt::format_string<A...> f, A&&... a) { at(level::note, f, std::forward<A>(a)...); }
 template <class... A> void info(fmt::format_string<A...> f, A&&... a) { at(level::info, f, std::forward<A>(a)...); }
 template <class... A> void debug(fmt::format_string<A...> f, A&&... a) { at(level::debug, f, std::forward<A>(a)...); }
 template <class... A> void trace(fmt::format_string<A...> f, A&&... a) { at(level::trace, f, std::forward<A>(a)...); }

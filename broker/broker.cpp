@@ -1,0 +1,122 @@
+#include "broker.hpp"
+
+#include "log.hpp"
+
+namespace argon::broker {
+
+using namespace argon::common;
+
+broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
+    : cfg_(cfg), clock_(clk), router_(ctx_, zmq::socket_type::router) {
+  stats_.started = clock_.now();
+  if (cfg_.keys) {
+    zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
+    apply_curve_server(router_, cfg_.keys->broker);
+  }
+  router_.set(zmq::sockopt::linger, 0);
+  router_.set(zmq::sockopt::router_mandatory, 1);
+  router_.set(zmq::sockopt::router_handover, 1);
+  router_.set(zmq::sockopt::sndhwm, 100000);
+  router_.set(zmq::sockopt::rcvhwm, 100000);
+  // Payloads a little over the limit get a clear FAILED; far larger ones are cut off by libzmq.
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * cfg_.max_payload + max_header_bytes));
+  router_.bind(cfg_.bind);
+  watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
+  log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
+}
+
+broker::~broker() { watch_.reset(); }
+
+std::string broker::endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
+
+void broker::read_one() {
+  auto f = read_frames(router_, socket_kind::router);
+  if (!f) return;
+  handle(*f);
+  dispatch();
+}
+
+void broker::handle(frames& f) {
+  peer p{f.routing_id, f.routing_id.to_string_view(), cfg_.keys ? user_id(f) : std::string()};
+  try {
+    message m = decode(f);
+    route(p, m);
+  } catch (const protocol_error& e) {
+    ++stats_.protocol_errors;
+    log::warn("protocol error from {} ({}): {}", peer_address(f), p.user.empty() ? "peer" : p.user, e.what());
+    reply_error(p, "protocol_error", e.what());
+  }
+}
+
+bool broker::allowed(const peer& p, role from, command c) {
+  const bool worker_cmd = c == command::ready || c == command::done;
+  const bool client_cmd = c == command::submit || c == command::cancel || c == command::status || c == command::ping;
+  if (!worker_cmd && !client_cmd)
+    throw protocol_error(std::string(command_name(c)) + " is not a command the broker accepts");
+  if (worker_cmd && from != role::slot) throw protocol_error(std::string(command_name(c)) + " must come from a worker slot");
+  if (client_cmd && from != role::client && c != command::ping)
+    throw protocol_error(std::string(command_name(c)) + " must come from a client");
+  if (worker_cmd && cfg_.keys && p.user != "worker") {
+    ++stats_.protocol_errors;
+    log::warn("refused {} from a {} key: worker commands need the worker key", command_name(c), p.user);
+    reply_error(p, "not_allowed", std::string(command_name(c)) + " needs the worker key; this connection used the " + p.user + " key");
+    return false;
+  }
+  return true;
+}
+
+void broker::route(const peer& p, message& m) {
+  if (!allowed(p, m.from, command_of(m.content))) return;
+  std::visit([&](auto& b) {
+    using T = std::decay_t<decltype(b)>;
+    if constexpr (std::is_same_v<T, submit_msg>) on_submit(p, b, m.payload);
+    else if constexpr (std::is_same_v<T, cancel_msg>) on_cancel(p, b);
+    else if constexpr (std::is_same_v<T, status_msg>) on_status(p);
+    else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{});
+    else if constexpr (std::is_same_v<T, ready_msg>) on_ready(p, b);
+    else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
+  }, m.content);
+}
+
+void broker::reply(const peer& p, const body& b) {
+  if (send(router_, socket_kind::router, &p.routing_id, role::broker, b) != send_status::sent)
+    log::info("could not answer {} to a peer that is gone", command_name(command_of(b)));
+}
+
+void broker::reply_error(const peer& p, const std::string& kind, const std::string& text) {
+  reply(p, error_msg{kind, text});
+}
+
+std::string broker::task_key(std::string_view client, const std::string& id) const {
+  std::string key;
+  key.reserve(client.size() + 1 + id.size());
+  key.append(client).append(1, '\n').append(id);
+  return key;
+}
+
+std::size_t broker::queue_limit() const {
+  return cfg_.queue_limit ? cfg_.queue_limit : 3 * workers_.slot_count();
+}
+
+status_reply_msg broker::snapshot() const {
+  status_reply_msg s;
+  s.workers = workers_.worker_count();
+  s.slots = workers_.slot_count();
+  s.busy_slots = workers_.busy_count();
+  s.queue_depth = queue_.size();
+  s.queue_high = queue_.size(priority::high);
+  s.queue_normal = queue_.size(priority::normal);
+  s.queue_low = queue_.size(priority::low);
+  s.queue_limit = queue_limit();
+  s.queue_bytes = queue_.bytes();
+  s.queue_bytes_limit = cfg_.queue_bytes_limit;
+  s.submitted = stats_.submitted;
+  s.completed = stats_.completed;
+  s.failed = stats_.failed;
+  s.busy_replies = stats_.busy_replies;
+  s.protocol_errors = stats_.protocol_errors;
+  s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<millis>(clock_.now() - stats_.started).count());
+  return s;
+}
+
+}  // namespace argon::broker

@@ -1,0 +1,87 @@
+// The broker: one ROUTER socket for clients and worker slots, a bounded
+// task queue and the ready-slot registry.
+//
+// The loop is fixed: the bridge wakes read_one(), which decodes one message
+// and hands it to one small handler per command; dispatch() then pairs
+// queued tasks with ready slots. Every defect in a message becomes an ERROR
+// to its sender (or a FAILED for a task) and a log line; nothing a peer
+// sends can stop the broker. A task is owned by the task table from SUBMIT
+// until its outcome is sent, so it is never lost between structures.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "clock.hpp"
+#include "codec.hpp"
+#include "config.hpp"
+#include "stats.hpp"
+#include "task_queue.hpp"
+#include "worker_registry.hpp"
+#include "zap_handler.hpp"
+#include "zmq_watch.hpp"
+
+namespace argon::broker {
+
+class broker {
+ public:
+  broker(const config& cfg, common::clock& clk, uv_loop_t* loop);
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
+  ~broker();
+
+  // The endpoint actually bound (resolves a "*" port).
+  [[nodiscard]] std::string endpoint() const;
+  // A snapshot of state and counters, as STATUS returns it.
+  [[nodiscard]] common::status_reply_msg snapshot() const;
+
+ private:
+  // The sender of the message being handled.
+  struct peer {
+    const zmq::message_t& routing_id;  // where replies go
+    std::string_view id;               // the same bytes, for lookups
+    std::string user;                  // ZAP User-Id ("" when insecure)
+  };
+
+  void read_one();
+  void handle(common::frames& f);
+  void route(const peer& p, common::message& m);
+  bool allowed(const peer& p, common::role from, common::command c);
+  void reply(const peer& p, const common::body& b);
+  void reply_error(const peer& p, const std::string& kind, const std::string& text);
+
+  // client commands (client_handlers.cpp)
+  void on_submit(const peer& p, common::submit_msg& m, zmq::message_t& payload);
+  void on_cancel(const peer& p, const common::cancel_msg& m);
+  void on_status(const peer& p);
+  bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
+  task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);
+
+  // worker slot commands and dispatch (slot_handlers.cpp)
+  void on_ready(const peer& p, const common::ready_msg& m);
+  void on_done(const peer& p, common::done_msg& m, zmq::message_t& payload);
+  void dispatch();
+  bool send_task(slot& s, task& t);
+  void requeue(task& t);
+  void send_to_client(task& t, const common::body& b, zmq::message_t* payload);
+  void finish(task& t);
+
+  [[nodiscard]] std::size_t queue_limit() const;
+  [[nodiscard]] std::string task_key(std::string_view client, const std::string& id) const;
+
+  config cfg_;                  // settings
+  common::clock& clock_;        // time source (fake in tests)
+  zmq::context_t ctx_;          // owns the sockets below
+  std::unique_ptr<zap_handler> zap_;  // CURVE key check; null when insecure
+  zmq::socket_t router_;        // the one endpoint
+  std::unordered_map<std::string, task, string_hash, std::equal_to<>> tasks_;  // every task not yet answered
+  task_queue queue_;            // tasks waiting for a slot
+  worker_registry workers_;     // slots and who is ready
+  stats stats_;                 // counters and averages
+  std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
+};
+
+}  // namespace argon::broker

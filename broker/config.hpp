@@ -1,0 +1,21 @@
+// The broker's settings, filled from the command line by main.cpp.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "keys.hpp"
+
+namespace argon::broker {
+
+struct config {
+  std::string bind = "tcp://*:5555";            // ROUTER endpoint for clients and workers
+  std::optional<common::role_keys> keys;        // CURVE keys; empty only with --insecure
+  std::size_t queue_limit = 0;                  // tasks; 0 = 3 x connected slots
+  std::size_t queue_bytes_limit = 256u << 20;   // payload bytes queued at most
+  std::size_t max_payload = 16u << 20;          // largest payload accepted
+  std::size_t aging_floor_ms = 1000;            // a task waits at least this long before moving up a lane
+};
+
+}  // namespace argon::broker

@@ -1,0 +1,89 @@
+// argon-broker: parses flags, loads keys, runs the broker until SIGINT or SIGTERM.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+
+#include "broker.hpp"
+#include "log.hpp"
+#include "uv_handles.hpp"
+
+namespace {
+
+using namespace argon;
+
+struct flags {
+  std::string bind;                 // --bind
+  std::string host;                 // --host (ar-manager)
+  int port = 0;                     // --port (ar-manager)
+  std::string key;                  // --key
+  std::string worker_key;           // --worker-key
+  bool insecure = false;            // --insecure
+  std::size_t queue_limit = 0;      // --queue-limit
+  std::size_t queue_bytes = 256u << 20;  // --queue-bytes
+  std::size_t max_payload = 16u << 20;   // --max-payload
+  int verbose = 5;                  // --verbose
+};
+
+void add_flags(CLI::App& app, flags& f) {
+  app.add_option("--bind", f.bind, "Endpoint to listen on (tcp://host:port or host:port); default tcp://*:5555");
+  app.add_option("--host,-H", f.host, "Interface to listen on, as ar-manager's --host (used with --port)");
+  app.add_option("--port,-p", f.port, "Port to listen on, as ar-manager's --port")->check(CLI::Range(1, 65535));
+  app.add_option("--key,-k", f.key, "Shared keyfile: CURVE keys for the broker, workers and clients are derived from it");
+  app.add_option("--worker-key", f.worker_key, "Separate keyfile whose worker key workers must present")->needs("--key");
+  app.add_flag("--insecure", f.insecure, "Run without encryption or authentication (plaintext)")->excludes("--key");
+  app.add_option("--queue-limit", f.queue_limit, "Most tasks waiting for a slot; default 3 x connected slots");
+  app.add_option("--queue-bytes", f.queue_bytes, "Most payload bytes waiting for a slot (default 256 MiB)");
+  app.add_option("--max-payload", f.max_payload, "Largest task payload accepted, in bytes (default 16 MiB)");
+  app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
+}
+
+broker::config make_config(const flags& f) {
+  broker::config cfg;
+  if (!f.bind.empty()) cfg.bind = common::normalize_endpoint(f.bind);
+  else if (f.port) cfg.bind = "tcp://" + (f.host.empty() ? std::string("*") : f.host) + ":" + std::to_string(f.port);
+  if (!f.insecure && f.key.empty())
+    throw common::config_error("give --key FILE (create one with 'argon keygen FILE') or --insecure to run without encryption");
+  if (!f.key.empty())
+    cfg.keys = common::load_keys(f.key, f.worker_key.empty() ? std::nullopt : std::optional<std::string>(f.worker_key));
+  cfg.queue_limit = f.queue_limit;
+  cfg.queue_bytes_limit = f.queue_bytes;
+  cfg.max_payload = f.max_payload;
+  return cfg;
+}
+
+int run(const broker::config& cfg) {
+  common::event_loop loop;
+  common::steady_clock clock;
+  broker::broker b(cfg, clock, loop.get());
+  auto on_signal = [&](int sig) {
+    common::log::note("signal {}: shutting down", sig);
+    loop.stop();
+  };
+  common::signal_watch sigint(loop.get(), SIGINT, on_signal);
+  common::signal_watch sigterm(loop.get(), SIGTERM, on_signal);
+  std::cerr << "argon-broker listening on " << b.endpoint() << (cfg.keys ? "" : " (insecure)") << std::endl;
+  loop.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"argon-broker: hands tasks from clients to ready worker slots"};
+  flags f;
+  add_flags(app, f);
+  CLI11_PARSE(app, argc, argv);
+  common::log::set_program("argon-broker");
+  common::log::set_level(f.verbose);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return run(make_config(f));
+  } catch (const common::config_error& e) {
+    std::cerr << "argon-broker: " << e.what() << "\n";
+    return 2;
+  } catch (const zmq::error_t& e) {
+    std::cerr << "argon-broker: cannot listen: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,100 @@
+// Worker slot commands (READY, DONE) and dispatch: queued tasks go to ready
+// slots; a slot's DONE returns the outcome to the task's client and makes
+// the slot ready again.
+#include "broker.hpp"
+#include "log.hpp"
+
+namespace argon::broker {
+
+using namespace argon::common;
+
+void broker::on_ready(const peer& p, const ready_msg& m) {
+  if (m.worker_id.empty()) throw protocol_error("READY needs a worker id");
+  slot* s = workers_.find(p.id);
+  if (s && s->running) {  // the slot started over: its task did not finish there
+    log::warn("slot of worker {} announced READY while running task {}; requeueing it", m.worker_id, s->running->id);
+    requeue(*s->running);
+  }
+  slot& fresh = workers_.mark_ready(p.id, m.worker_id);
+  log::debug("slot of worker {} ready ({} slots known)", fresh.worker->id, workers_.slot_count());
+}
+
+void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
+  if (m.worker_id.empty()) throw protocol_error("DONE needs a worker id");
+  slot* s = workers_.find(p.id);
+  task* t = s ? s->running : nullptr;
+  if (!t || t->id != m.id) {
+    log::warn("dropped a result for task {} from worker {}: that slot is not running it", m.id, m.worker_id);
+    if (t) requeue(*t);
+  } else {
+    stats_.run_time.add(std::chrono::duration<double, std::micro>(clock_.now() - t->started_at).count());
+    s->worker->done++;
+    if (m.ok) {
+      ++stats_.completed;
+      send_to_client(*t, result_msg{t->id}, &payload);
+    } else {
+      ++stats_.failed;
+      send_to_client(*t, failed_msg{t->id, "task_error", m.error}, nullptr);
+    }
+    finish(*t);
+  }
+  workers_.mark_ready(p.id, m.worker_id);
+}
+
+void broker::dispatch() {
+  const auto now = clock_.now();
+  if (!queue_.empty()) {
+    const auto floor = millis(cfg_.aging_floor_ms);
+    const auto avg = millis(static_cast<long>(stats_.wait_time.value_us() * 1.5 / 1000.0));
+    queue_.promote(now, std::max(floor, avg));
+  }
+  while (!queue_.empty() && workers_.ready_count() > 0) {
+    task* t = queue_.pop();
+    slot* s = workers_.take_ready(*t);
+    stats_.wait_time.add(std::chrono::duration<double, std::micro>(now - t->queued_at).count());
+    if (!send_task(*s, *t)) {
+      log::warn("worker {} slot is unreachable; forgetting it and requeueing task {}", s->worker->id, t->id);
+      workers_.remove(*s);
+      queue_.push_front(*t);
+    }
+  }
+}
+
+bool broker::send_task(slot& s, task& t) {
+  t.state = task_state::running;
+  t.running_on = &s;
+  t.started_at = clock_.now();
+  ++t.attempt;
+  zmq::message_t routing_id(s.routing_id.data(), s.routing_id.size());
+  zmq::message_t payload;
+  payload.copy(t.payload);  // shares the buffer for large payloads; the original stays for requeue
+  const std::uint64_t deadline = t.timeout_ms ? unix_ms() + t.timeout_ms : 0;
+  auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline}, &payload);
+  if (st == send_status::sent) return true;
+  t.state = task_state::queued;
+  t.running_on = nullptr;
+  --t.attempt;
+  return false;
+}
+
+void broker::requeue(task& t) {
+  if (t.running_on) t.running_on->running = nullptr;
+  t.running_on = nullptr;
+  t.state = task_state::queued;
+  queue_.push_front(t);
+}
+
+void broker::send_to_client(task& t, const body& b, zmq::message_t* payload) {
+  zmq::message_t routing_id(t.client.data(), t.client.size());
+  auto st = send(router_, socket_kind::router, &routing_id, role::broker, b, payload);
+  if (st != send_status::sent)
+    log::warn("client of task {} is gone; its {} was dropped", t.id, command_name(command_of(b)));
+}
+
+void broker::finish(task& t) {
+  if (t.running_on) t.running_on->running = nullptr;
+  const std::string key = t.key;  // erase must not read a key it is destroying
+  tasks_.erase(key);
+}
+
+}  // namespace argon::broker

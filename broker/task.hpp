@@ -1,0 +1,42 @@
+// A task as the broker holds it, from SUBMIT until its result is delivered.
+//
+// Tasks live in the broker's task table (stable addresses); the task queue
+// and the slots only point at them. state changes in one place,
+// broker::set_state, so a task is queued or running, never both.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "clock.hpp"
+#include "protocol.hpp"
+
+namespace argon::broker {
+
+struct slot;
+
+// Where a task is in its life at the broker.
+enum class task_state { queued, running };
+
+struct task {
+  std::string key;                      // client routing id + '\n' + task id: the table key
+  std::string client;                   // client routing id, where the outcome goes
+  std::string id;                       // client's task id
+  std::string name;                     // task name
+  common::priority pri = common::priority::normal;   // lane asked for
+  common::priority lane = common::priority::normal;  // lane it waits in now (after aging)
+  zmq::message_t payload;               // input bytes, kept for requeue
+  std::uint32_t timeout_ms = 0;         // run deadline from dispatch; 0 = none
+  std::uint32_t max_attempts = 1;       // how many starts are allowed
+  std::uint32_t attempt = 0;            // starts so far
+  common::time_point queued_at;         // when it entered its current lane
+  common::time_point started_at;        // when it was last dispatched
+  task_state state = task_state::queued; // queued or running
+  slot* running_on = nullptr;           // the slot running it, when running
+  std::list<task*>::iterator queue_pos; // its place in its lane, when queued
+};
+
+}  // namespace argon::broker

@@ -1,0 +1,84 @@
+// Worker processes, their REQ task slots, and the choice of the next slot.
+//
+// A slot is known from its first READY (or DONE) and belongs to the worker
+// id it names. take_ready() hands out a ready slot of the worker with the
+// fewest busy slots, ties going to the least recently used slot, so load
+// spreads across machines and every slot gets its turn. The choice is
+// O(log workers): eligible workers sit in an ordered set keyed by (busy
+// slots, ready-sequence of their oldest ready slot).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "task.hpp"
+
+namespace argon::broker {
+
+struct worker_rec;
+
+// A slot's state; a slot runs at most one task.
+enum class slot_state { ready, busy };
+
+struct slot {
+  std::string routing_id;          // the REQ socket's routing id at the broker
+  worker_rec* worker = nullptr;    // owning worker process
+  slot_state state = slot_state::ready;  // ready or busy
+  task* running = nullptr;         // the task it runs, when busy
+  std::uint64_t ready_seq = 0;     // when it last became ready (LRU order)
+};
+
+struct worker_rec {
+  std::string id;                  // worker id from READY/DONE
+  std::deque<slot*> ready;         // its ready slots, least recently used first
+  std::size_t slots = 0;           // slots known
+  std::size_t busy = 0;            // slots running a task
+  std::uint64_t done = 0;          // tasks finished
+};
+
+// Transparent hashing so lookups by string_view allocate nothing.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class worker_registry {
+ public:
+  // The slot with this routing id, or null.
+  [[nodiscard]] slot* find(std::string_view routing_id);
+  // Records a slot (new or known) as ready under a worker id; returns it.
+  slot& mark_ready(std::string_view routing_id, std::string_view worker_id);
+  // Takes the best ready slot and marks it busy with t; null if none is ready.
+  [[nodiscard]] slot* take_ready(task& t);
+  // Forgets a slot (unreachable); returns the task it was running, if any.
+  task* remove(slot& s);
+
+  [[nodiscard]] std::size_t slot_count() const { return slots_.size(); }
+  [[nodiscard]] std::size_t busy_count() const { return busy_; }
+  [[nodiscard]] std::size_t ready_count() const { return slots_.size() - busy_; }
+  [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
+
+ private:
+  using rank = std::tuple<std::size_t, std::uint64_t, worker_rec*>;  // busy, oldest ready seq, worker
+  worker_rec& worker_for(std::string_view worker_id);
+  void unrank(worker_rec& w);
+  void rerank(worker_rec& w);
+  void set_busy(slot& s, task* t);
+  void set_ready(slot& s);
+
+  std::unordered_map<std::string, std::unique_ptr<slot>, string_hash, std::equal_to<>> slots_;  // by routing id
+  std::unordered_map<std::string, std::unique_ptr<worker_rec>, string_hash, std::equal_to<>> workers_;  // by id
+  std::set<rank> eligible_;   // workers with a ready slot, best first
+  std::size_t busy_ = 0;      // busy slots in all workers
+  std::uint64_t seq_ = 0;     // ready-sequence counter
+};
+
+}  // namespace argon::broker
