@@ -1,0 +1,31 @@
+#include "raw_peer.hpp"
+
+namespace argon::test {
+
+raw_peer::raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker)
+    : socket_(ctx_, zmq::socket_type::dealer) {
+  socket_.set(zmq::sockopt::linger, 0);
+  if (self && broker) common::apply_curve_client(socket_, *self, *broker);
+  socket_.connect(endpoint);
+}
+
+void raw_peer::send_frames(const std::vector<std::string>& frames) {
+  (void)socket_.send(zmq::message_t(), frames.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    (void)socket_.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+}
+
+void raw_peer::send(common::role from, const common::body& b, const std::string& payload) {
+  zmq::message_t p(payload.data(), payload.size());
+  (void)common::send(socket_, common::socket_kind::dealer, nullptr, from, b, &p);
+}
+
+std::optional<common::message> raw_peer::receive(std::chrono::milliseconds limit) {
+  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, limit) <= 0) return std::nullopt;
+  auto f = common::read_frames(socket_, common::socket_kind::dealer);
+  if (!f) return std::nullopt;
+  return common::decode(*f);
+}
+
+}  // namespace argon::test

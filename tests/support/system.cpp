@@ -1,0 +1,63 @@
+#include "system.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "keys.hpp"
+
+namespace argon::test {
+
+argon_system::argon_system(system_options opts) : opts_(std::move(opts)) {
+  if (opts_.secure) {
+    keyfile = dir.file("argon.key");
+    common::write_keyfile(keyfile);
+  }
+  endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
+  std::vector<std::string> argv{exe("ARGON_BROKER"), "--bind", endpoint, "--verbose", "7"};
+  for (auto& f : key_flags()) argv.push_back(f);
+  for (auto& a : opts_.broker_args) argv.push_back(a);
+  broker = std::make_unique<child_process>(argv, dir.file("broker.log"));
+  for (int i = 0; i < opts_.workers; ++i) add_worker(opts_.capacity);
+}
+
+child_process& argon_system::add_worker(int capacity, std::vector<std::string> extra) {
+  std::vector<std::string> argv{exe("ARGON_WORKER"), "--broker", endpoint, "--capacity", std::to_string(capacity)};
+  for (auto& f : key_flags()) argv.push_back(f);
+  for (auto& a : extra) argv.push_back(a);
+  std::string log = dir.file("worker" + std::to_string(workers.size()) + ".log");
+  workers.push_back(std::make_unique<child_process>(argv, log));
+  return *workers.back();
+}
+
+std::vector<std::string> argon_system::key_flags() const {
+  if (keyfile.empty()) return {"--insecure"};
+  return {"--key", keyfile};
+}
+
+std::vector<std::string> argon_system::cli(const std::string& subcommand, std::vector<std::string> args) const {
+  std::vector<std::string> argv{exe("ARGON_CLI"), subcommand, "--broker", endpoint};
+  for (auto& f : key_flags()) argv.push_back(f);
+  for (auto& a : args) argv.push_back(a);
+  return argv;
+}
+
+std::string argon_system::status_json() {
+  auto o = run(cli("status", {"--connect-timeout", "2"}), "", std::chrono::seconds(10));
+  return o.exit_code == 0 ? o.out : "";
+}
+
+bool argon_system::wait_for_slots(int n) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < end) {
+    std::string text = status_json();
+    if (!text.empty()) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!j.is_discarded() && j.value("slots", 0) >= n) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace argon::test

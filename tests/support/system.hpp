@@ -1,0 +1,52 @@
+// Test fixture: a running Argon system (broker + workers) on loopback.
+//
+// It writes a fresh keyfile (or runs --insecure), starts the real
+// argon-broker on a free 127.0.0.1 port and the requested argon-worker
+// processes, waits until their slots have registered, and kills all of them
+// when it goes out of scope. cli() builds an `argon` command line aimed at
+// this broker.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace argon::test {
+
+struct system_options {
+  bool secure = true;                     // CURVE with a generated keyfile, else --insecure
+  int workers = 1;                        // worker processes to start
+  int capacity = 4;                       // slots per worker
+  std::vector<std::string> broker_args;   // extra broker flags, e.g. --queue-limit 2
+};
+
+class argon_system {
+ public:
+  explicit argon_system(system_options opts);
+  argon_system(const argon_system&) = delete;
+  argon_system& operator=(const argon_system&) = delete;
+
+  // Starts one more worker process with this many slots.
+  child_process& add_worker(int capacity, std::vector<std::string> extra = {});
+  // Waits (up to 15 s) until the broker reports at least n slots; false on time-out.
+  bool wait_for_slots(int n);
+  // The broker's status as JSON text (empty if it did not answer).
+  std::string status_json();
+  // An `argon SUBCOMMAND --broker EP (--key K | --insecure) ARGS...` command line.
+  std::vector<std::string> cli(const std::string& subcommand, std::vector<std::string> args = {}) const;
+  // Key flags for this system: {"--key", path} or {"--insecure"}.
+  std::vector<std::string> key_flags() const;
+
+  temp_dir dir;                    // keyfile and logs
+  std::string keyfile;             // empty when insecure
+  std::string endpoint;            // tcp://127.0.0.1:PORT
+  std::unique_ptr<child_process> broker;            // the broker process
+  std::vector<std::unique_ptr<child_process>> workers;  // worker processes
+
+ private:
+  system_options opts_;            // as given
+};
+
+}  // namespace argon::test

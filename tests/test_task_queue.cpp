@@ -1,0 +1,90 @@
+// The broker's bounded three-lane queue: order, byte accounting, removal, aging.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "task_queue.hpp"
+
+using namespace argon;
+using argon::common::priority;
+
+namespace {
+broker::task& make(std::deque<broker::task>& store, const std::string& id, priority p, std::size_t bytes = 0) {
+  auto& t = store.emplace_back();
+  t.id = id;
+  t.pri = t.lane = p;
+  t.payload.rebuild(bytes);
+  return t;
+}
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("lanes are served high, normal, low and FIFO within a lane") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  q.push(make(store, "n1", priority::normal), clk.now());
+  q.push(make(store, "l1", priority::low), clk.now());
+  q.push(make(store, "h1", priority::high), clk.now());
+  q.push(make(store, "n2", priority::normal), clk.now());
+  q.push(make(store, "h2", priority::high), clk.now());
+  CHECK(q.size() == 5);
+  CHECK(q.size(priority::normal) == 2);
+  std::string order;
+  while (auto* t = q.pop()) order += t->id + " ";
+  CHECK(order == "h1 h2 n1 n2 l1 ");
+  CHECK(q.empty());
+  CHECK(q.pop() == nullptr);
+}
+
+TEST_CASE("bytes are counted in and out, and push_front goes first") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto& a = make(store, "a", priority::normal, 100);
+  auto& b = make(store, "b", priority::normal, 50);
+  q.push(a, clk.now());
+  q.push(b, clk.now());
+  CHECK(q.bytes() == 150);
+  q.remove(a);
+  CHECK(q.bytes() == 50);
+  CHECK(q.size() == 1);
+  q.push_front(a);
+  CHECK(q.pop() == &a);
+  CHECK(q.pop() == &b);
+  CHECK(q.bytes() == 0);
+}
+
+TEST_CASE("a task that waits too long moves up one lane, and only one") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto& low = make(store, "low", priority::low);
+  q.push(low, clk.now());
+  clk.advance(std::chrono::milliseconds(500));
+  CHECK(q.promote(clk.now(), common::millis(1000)) == 0);
+  clk.advance(std::chrono::milliseconds(600));
+  q.push(make(store, "normal", priority::normal), clk.now());
+  CHECK(q.promote(clk.now(), common::millis(1000)) == 1);
+  CHECK(low.lane == priority::normal);
+  CHECK(low.pri == priority::low);
+  CHECK(q.size(priority::low) == 0);
+  // It joined the back of the normal lane with its age reset.
+  CHECK(q.pop()->id == "normal");
+  CHECK(q.pop()->id == "low");
+}
+
+TEST_CASE("aging lifts a starving low task above later normal work") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  q.push(make(store, "old-low", priority::low), clk.now());
+  clk.advance(std::chrono::seconds(3));
+  q.promote(clk.now(), common::millis(1000));  // low -> normal
+  clk.advance(std::chrono::seconds(3));
+  q.push(make(store, "new-normal", priority::normal), clk.now());
+  q.promote(clk.now(), common::millis(1000));  // normal -> high
+  CHECK(q.pop()->id == "old-low");
+}
+}
