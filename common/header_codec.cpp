@@ -173,18 +173,20 @@ zmq::message_t encode_header(role from, const body& b) {
 message decode_header(const void* data, std::size_t size) {
   if (size == 0) throw protocol_error("empty header frame");
   if (size > max_header_bytes) throw protocol_error("header frame of " + std::to_string(size) + " bytes is too large");
-  msgpack::object_handle oh;
+  // One zone per thread, cleared per header, so decoding allocates only for the strings it returns.
+  thread_local msgpack::zone zone;
+  zone.clear();
+  msgpack::object o;
   try {
     std::size_t off = 0;
     msgpack::unpack_limit limit(64, 64, max_header_bytes, max_header_bytes, max_header_bytes, 4);
-    oh = msgpack::unpack(static_cast<const char*>(data), size, off, nullptr, nullptr, limit);
+    o = msgpack::unpack(zone, static_cast<const char*>(data), size, off, nullptr, nullptr, limit);
     if (off != size) throw protocol_error("trailing bytes after the header");
   } catch (const protocol_error&) {
     throw;
   } catch (const std::exception& e) {
     throw protocol_error(std::string("header is not valid msgpack: ") + e.what());
   }
-  const msgpack::object& o = oh.get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size < 3) throw protocol_error("header is not an array of at least 3 items");
   const msgpack::object* a = o.via.array.ptr;
   for (int i = 0; i < 3; ++i)
