@@ -1,0 +1,113 @@
+// The worker process: a libuv loop, a ZeroMQ context and `capacity` slots.
+#include <sodium.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include "argon/worker.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "task_slot.hpp"
+#include "uv_handles.hpp"
+
+namespace argon::worker {
+
+using namespace argon::common;
+
+struct worker::impl {
+  options opts;                       // as given
+  slot_env env{};                     // what the slots share
+  handler_table handlers;             // task name -> handler
+  std::unique_ptr<async_wake> wake;   // stop() from any thread
+  bool stopping = false;              // a stop was asked for
+  std::size_t open_slots = 0;         // slots not yet closed
+  event_loop* loop = nullptr;         // the running loop, while run() runs
+  std::vector<std::unique_ptr<task_slot>>* slots = nullptr;  // the running slots
+
+  void begin_stop();
+};
+
+namespace {
+
+std::string random_id() {
+  unsigned char bytes[4];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[9];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+void check(const options& o) {
+  if (o.broker.empty()) throw config_error("give the broker's endpoint with --broker tcp://host:port");
+  if (o.capacity < 1 || o.capacity > 1024) throw config_error("--capacity must be between 1 and 1024");
+  if (!o.insecure && !o.keyfile)
+    throw config_error("give --key FILE (the keyfile the broker uses) or --insecure to run without encryption");
+  if (o.insecure && o.keyfile) throw config_error("--key and --insecure exclude each other");
+  if (o.worker_id.size() > 8) throw config_error("a worker id has at most 8 characters");
+}
+
+}  // namespace
+
+worker::worker(options opts) : impl_(std::make_unique<impl>()) {
+  check(opts);
+  if (sodium_init() < 0) throw config_error("libsodium could not be initialised");
+  impl_->opts = std::move(opts);
+  auto& o = impl_->opts;
+  if (o.worker_id.empty()) o.worker_id = random_id();
+  impl_->env.endpoint = normalize_endpoint(o.broker);
+  if (o.keyfile) impl_->env.keys = load_keys(*o.keyfile, o.worker_keyfile);
+  impl_->env.worker_id = o.worker_id;
+  impl_->env.handlers = &impl_->handlers;
+}
+
+worker::~worker() = default;
+
+void worker::handle(std::string name, handler fn) { impl_->handlers[std::move(name)] = std::move(fn); }
+
+const std::string& worker::id() const { return impl_->opts.worker_id; }
+
+void worker::impl::begin_stop() {
+  if (stopping) {
+    log::warn("second stop request: exiting without waiting for running tasks");
+    std::_Exit(1);
+  }
+  stopping = true;
+  log::note("stopping: idle slots close now, busy slots after their task");
+  for (auto& s : *slots) s->close_when_idle();
+}
+
+int worker::run() {
+  event_loop loop;
+  zmq::context_t ctx;
+  auto& self = *impl_;
+  self.env.loop = loop.get();
+  self.env.ctx = &ctx;
+  self.loop = &loop;
+  self.stopping = false;
+  // The thread pool runs the handlers: one thread per slot, set before its first use.
+  setenv("UV_THREADPOOL_SIZE", std::to_string(std::min(self.opts.capacity, 1024u)).c_str(), 1);
+  std::vector<std::unique_ptr<task_slot>> slots;
+  self.slots = &slots;
+  self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });
+  signal_watch sigint(loop.get(), SIGINT, [&self](int) { self.begin_stop(); });
+  signal_watch sigterm(loop.get(), SIGTERM, [&self](int) { self.begin_stop(); });
+  self.open_slots = self.opts.capacity;
+  for (unsigned i = 0; i < self.opts.capacity; ++i)
+    slots.push_back(std::make_unique<task_slot>(self.env, i, [&self, &loop] {
+      if (--self.open_slots == 0) loop.stop();
+    }));
+  log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.endpoint, self.opts.capacity,
+            self.env.keys ? "CURVE" : "INSECURE plaintext");
+  loop.run();
+  slots.clear();
+  self.wake.reset();
+  self.slots = nullptr;
+  self.loop = nullptr;
+  return 0;
+}
+
+void worker::stop() {
+  if (impl_->wake) impl_->wake->send();
+}
+
+}  // namespace argon::worker
