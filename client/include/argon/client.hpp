@@ -1,0 +1,121 @@
+// argon::client — submit tasks to an Argon broker and get their results.
+//
+// A client owns one DEALER socket with a stable routing id and a background
+// I/O thread running its own libuv loop. Every public method may be called
+// from any thread; calls made on the I/O thread itself (from a callback)
+// send at once. Each task ends in exactly one result: its output, or an
+// error kind (task_error, busy, unreachable, timeout, payload_too_large,
+// protocol_error, cancelled). value() throws task_failed for the errors,
+// as Argon 0.18's ->result croaked.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "protocol.hpp"
+
+namespace argon {
+
+// What to do when the broker answers busy.
+struct retry_policy {
+  bool enabled = true;                    // back off and resubmit; false: hand BUSY to the caller
+  double base_seconds = 1.0;              // delay before retry n is base x (1 + ln n)
+  std::uint32_t max_attempts = 30;        // busy retries before giving up
+  std::chrono::milliseconds deadline{0};  // give up retrying after this long; 0 = no deadline
+  double jitter = 0.1;                    // +- fraction of random spread on each delay
+};
+
+// The delay before busy-retry n (n >= 1): max(base x (1 + ln n), hint), capped at 32 s,
+// then spread by +-jitter using unit_random in [0, 1].
+std::chrono::milliseconds busy_backoff(const retry_policy& p, std::uint32_t n, std::chrono::milliseconds hint,
+                                       double unit_random);
+
+struct client_options {
+  std::string broker;                              // "tcp://host:port" or "host:port"
+  std::optional<std::string> keyfile;              // shared keyfile; required unless insecure
+  bool insecure = false;                           // plaintext, only when asked for
+  retry_policy retry;                              // busy handling
+  std::chrono::milliseconds connect_timeout{5000}; // no PONG by then: tasks fail as unreachable
+  std::size_t max_payload = 16u << 20;             // larger payloads are refused before sending
+};
+
+struct submit_options {
+  common::priority pri = common::priority::normal;  // lane
+  std::chrono::milliseconds timeout{0};             // give up waiting after this long; 0 = never
+  std::uint32_t max_attempts = 3;                   // starts the broker may make of the task
+  std::optional<bool> retry;                        // overrides retry_policy::enabled
+};
+
+// What the broker said when it refused a task as busy.
+struct busy_info {
+  std::uint64_t depth = 0;                   // tasks queued
+  std::uint64_t limit = 0;                   // queue limit
+  std::uint64_t capacity = 0;                // connected worker slots
+  std::chrono::milliseconds retry_after{0};  // the broker's estimate of the wait
+  std::string reason;                        // queue_full, queue_bytes, no_workers
+};
+
+// Thrown by result::value() for a task that did not succeed.
+class task_failed : public std::runtime_error {
+ public:
+  task_failed(std::string kind, const std::string& message);
+  [[nodiscard]] const std::string& kind() const { return kind_; }
+
+ private:
+  std::string kind_;  // error kind, e.g. "task_error"
+};
+
+// The outcome of one task.
+class result {
+ public:
+  static result success(std::string id, std::string value);
+  static result failure(std::string id, std::string kind, std::string message);
+  static result refused(std::string id, busy_info busy);
+
+  [[nodiscard]] const std::string& id() const { return id_; }
+  [[nodiscard]] bool ok() const { return ok_; }
+  // The output; throws task_failed when the task did not succeed.
+  [[nodiscard]] const std::string& value() const;
+  [[nodiscard]] const std::string& error_kind() const { return kind_; }
+  [[nodiscard]] const std::string& error_message() const { return message_; }
+  [[nodiscard]] const std::optional<busy_info>& busy() const { return busy_; }
+
+ private:
+  std::string id_;                 // task id
+  bool ok_ = false;                // succeeded
+  std::string value_;              // output when ok
+  std::string kind_;               // error kind when !ok
+  std::string message_;            // error text when !ok
+  std::optional<busy_info> busy_;  // details when kind is "busy"
+};
+
+class client {
+ public:
+  // Loads keys and starts the I/O thread; throws common::config_error on a mistake.
+  explicit client(client_options opts);
+  // Resolves unfinished tasks as "cancelled" and joins the I/O thread.
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  std::future<result> submit(std::string name, std::string payload, submit_options opts = {});
+  // on_done runs on the I/O thread; it may submit more tasks.
+  void submit(std::string name, std::string payload, submit_options opts, std::function<void(result)> on_done);
+  // Blocks until the task's result.
+  result call(std::string name, std::string payload, submit_options opts = {});
+  // The broker's status; throws task_failed("unreachable", ...) if it does not answer in time.
+  common::status_reply_msg status();
+
+  struct session;
+
+ private:
+  std::unique_ptr<session> session_;  // the I/O thread and everything it owns
+};
+
+}  // namespace argon

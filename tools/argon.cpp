@@ -1,0 +1,83 @@
+// argon: the command-line client (keygen, submit, status, bench).
+#include <csignal>
+#include <iostream>
+
+#include "cli.hpp"
+#include "errors.hpp"
+#include "keys.hpp"
+#include "log.hpp"
+
+namespace argon::cli {
+
+void add_connection_flags(CLI::App& cmd, connection_flags& f) {
+  cmd.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port")->required();
+  cmd.add_option("--key,-k", f.key, "Keyfile shared with the broker");
+  cmd.add_flag("--insecure", f.insecure, "Talk to a broker that runs without encryption")->excludes("--key");
+  cmd.add_option("--connect-timeout", f.connect_timeout, "Seconds to wait for the broker to answer (default 5)")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")
+      ->check(CLI::Range(1, 9));
+}
+
+client_options to_options(const connection_flags& f) {
+  common::log::set_level(f.verbose);
+  if (f.key.empty() && !f.insecure)
+    throw common::config_error("give --key FILE (the broker's keyfile) or --insecure for a plaintext broker");
+  client_options o;
+  o.broker = f.broker;
+  if (!f.key.empty()) o.keyfile = f.key;
+  o.insecure = f.insecure;
+  o.connect_timeout = std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));
+  return o;
+}
+
+}  // namespace argon::cli
+
+namespace {
+
+std::string keygen_path;  // argon keygen FILE
+
+void add_keygen(CLI::App& app) {
+  auto* cmd = app.add_subcommand("keygen", "Write a new random keyfile (mode 0600); never overwrites");
+  cmd->add_option("FILE", keygen_path, "Where to write the keyfile")->required();
+}
+
+int run_keygen() {
+  argon::common::write_keyfile(keygen_path);
+  std::cerr << "argon: wrote a new keyfile to " << keygen_path << "\n";
+  return 0;
+}
+
+int dispatch(CLI::App& app) {
+  if (app.got_subcommand("keygen")) return run_keygen();
+  if (app.got_subcommand("submit")) return argon::cli::run_submit(app);
+  if (app.got_subcommand("status")) return argon::cli::run_status(app);
+  if (app.got_subcommand("bench")) return argon::cli::run_bench(app);
+  std::cerr << app.help();
+  return argon::cli::usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"argon: submit tasks to an Argon broker and look at it"};
+  app.require_subcommand(1);
+  add_keygen(app);
+  argon::cli::add_submit(app);
+  argon::cli::add_status(app);
+  argon::cli::add_bench(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : argon::cli::usage;
+  }
+  argon::common::log::set_program("argon");
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return dispatch(app);
+  } catch (const argon::common::config_error& e) {
+    std::cerr << "argon: " << e.what() << "\n";
+    return argon::cli::usage;
+  }
+}
