@@ -18,8 +18,9 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::router_handover, 1);
   router_.set(zmq::sockopt::sndhwm, 100000);
   router_.set(zmq::sockopt::rcvhwm, 100000);
-  // Payloads a little over the limit get a clear FAILED; far larger ones are cut off by libzmq.
-  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * cfg_.max_payload + max_header_bytes));
+  // Frames somewhat over a limit get a clear answer from the broker; libzmq drops the
+  // connection of a peer whose frame is more than four times over.
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * (cfg_.max_payload + max_header_bytes)));
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");

@@ -19,7 +19,7 @@ struct system_options {
   bool secure = true;                     // CURVE with a generated keyfile, else --insecure
   int workers = 1;                        // worker processes to start
   int capacity = 4;                       // slots per worker
-  std::vector<std::string> broker_args;   // extra broker flags, e.g. --queue-limit 2
+  std::vector<std::string> broker_args{}; // extra broker flags, e.g. --queue-limit 2
 };
 
 class argon_system {
