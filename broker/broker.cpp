@@ -23,10 +23,14 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * (cfg_.max_payload + max_header_bytes)));
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
+  if (cfg_.keys) handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_);
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }
 
-broker::~broker() { watch_.reset(); }
+broker::~broker() {
+  handshakes_.reset();
+  watch_.reset();
+}
 
 std::string broker::endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
 

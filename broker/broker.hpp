@@ -18,6 +18,7 @@
 #include "clock.hpp"
 #include "codec.hpp"
 #include "config.hpp"
+#include "handshake_watch.hpp"
 #include "stats.hpp"
 #include "task_queue.hpp"
 #include "worker_registry.hpp"
@@ -82,6 +83,7 @@ class broker {
   worker_registry workers_;     // slots and who is ready
   stats stats_;                 // counters and averages
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
+  std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure
 };
 
 }  // namespace argon::broker

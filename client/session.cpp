@@ -125,7 +125,7 @@ void client::session::check_connection() {
   const std::string why = fmt::format(
       "the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
       endpoint_, seconds_text(opts_.connect_timeout));
-  if (!stale.empty() || !status_waiters_.empty()) log::warn("{}", why);
+  if (!stale.empty()) log::info("{}", why);  // the result carries the message to the caller
   for (auto& id : stale) resolve(id, result::failure(id, "unreachable", why));
   send_ping();
 }
