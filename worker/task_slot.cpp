@@ -8,12 +8,11 @@ namespace argon::worker {
 using namespace argon::common;
 
 task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> on_closed)
-    : env_(env), on_closed_(std::move(on_closed)), socket_(*env.ctx, zmq::socket_type::req) {
+    : env_(env), on_closed_(std::move(on_closed)), socket_(*env.ctx, zmq::socket_type::req), runner_(*env.completions) {
   socket_.set(zmq::sockopt::linger, 2000);  // a last DONE still leaves when the worker stops
   socket_.set(zmq::sockopt::routing_id, "s" + env.worker_id + "." + std::to_string(index));
   if (env.keys) apply_curve_client(socket_, env.keys->worker, env.keys->broker);
   socket_.connect(env.endpoint);
-  work_.data = this;
   watch_ = std::make_unique<zmq_watch>(env.loop, socket_, [this] { read_one(); });
   send_ready();
 }
@@ -45,12 +44,10 @@ void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
   payload_ = std::move(payload);
   set_state(state::busy);
   log::debug("task {} ({}) attempt {} started", task_.id, task_.task, task_.attempt);
-  uv_queue_work(env_.loop, &work_,
-                [](uv_work_t* w) { static_cast<task_slot*>(w->data)->run_handler(); },
-                [](uv_work_t* w, int) { static_cast<task_slot*>(w->data)->finish(); });
+  runner_.run([this] { run_handler(); }, [this] { finish(); });
 }
 
-void task_slot::run_handler() {
+void task_slot::run_handler() {  // on the handler thread
   auto it = env_.handlers->find(task_.task);
   if (it == env_.handlers->end()) {
     ok_ = false;

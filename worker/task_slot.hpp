@@ -1,8 +1,8 @@
 // One REQ task slot of a worker process.
 //
-// The slot says READY when it starts; each TASK it receives runs on libuv's
-// thread pool through uv_queue_work, and the after-work callback (back on
-// the loop thread) sends DONE, which is also the next READY. A REQ socket
+// The slot says READY when it starts; each TASK it receives runs on the
+// slot's own handler thread, and the completion (back on the loop thread)
+// sends DONE, which is also the next READY. A REQ socket
 // strictly alternates send and receive, so a slot is ready or busy, never
 // both, and never holds more than one task. When the worker stops, an idle
 // slot closes at once and a busy one right after sending its DONE.
@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "argon/worker.hpp"
+#include "handler_thread.hpp"
 #include "keys.hpp"
 #include "protocol.hpp"
 #include "zmq_watch.hpp"
@@ -33,6 +34,7 @@ struct slot_env {
   std::optional<common::role_keys> keys;    // CURVE keys; empty when insecure
   std::string worker_id;                    // announced in READY and DONE
   const handler_table* handlers;            // read-only while running
+  completion_queue* completions;            // finished handlers report here
 };
 
 class task_slot {
@@ -63,7 +65,7 @@ class task_slot {
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on socket_
   state state_ = state::ready;        // current state
   bool closing_ = false;              // close after the running task
-  uv_work_t work_{};                  // the thread-pool request of the running task
+  handler_thread runner_;             // runs this slot's handlers
   common::task_msg task_;             // the running task
   zmq::message_t payload_;            // its input
   std::string result_;                // its output, or error text when !ok_

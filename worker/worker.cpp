@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "handler_thread.hpp"
+
 #include "argon/worker.hpp"
 #include "errors.hpp"
 #include "log.hpp"
@@ -84,8 +86,8 @@ int worker::run() {
   self.env.ctx = &ctx;
   self.loop = &loop;
   self.stopping = false;
-  // The thread pool runs the handlers: one thread per slot, set before its first use.
-  setenv("UV_THREADPOOL_SIZE", std::to_string(std::min(self.opts.capacity, 1024u)).c_str(), 1);
+  completion_queue completions(loop.get());
+  self.env.completions = &completions;
   std::vector<std::unique_ptr<task_slot>> slots;
   self.slots = &slots;
   self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });

@@ -1,9 +1,9 @@
 // argon::worker — the C++ worker library: register handlers, serve a broker.
 //
 // A worker process connects `capacity` REQ task slots to the broker. Each
-// slot announces READY, takes one task at a time, runs its handler on
-// libuv's thread pool (never on the loop thread), and returns DONE, which
-// also says it is ready again. A handler maps payload bytes to result bytes;
+// slot announces READY, takes one task at a time, runs its handler on the
+// slot's own handler thread (never on the loop thread), and returns DONE,
+// which also says it is ready again. A handler maps payload bytes to result bytes;
 // a thrown exception fails the task with e.what() as the error text. A task
 // name with no handler fails with "no handler for task 'NAME'".
 #pragma once
