@@ -103,9 +103,11 @@ void client::session::send_submit(pending_task& t) {
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
   submit_msg m{t.id, t.name, t.opts.pri, static_cast<std::uint32_t>(t.opts.timeout.count()), t.opts.max_attempts};
-  if (send(socket_, socket_kind::dealer, nullptr, role::client, m, &payload) != send_status::sent)
-    log::warn("task {} could not be queued for sending (socket full)", t.id);
+  const bool sent = send(socket_, socket_kind::dealer, nullptr, role::client, m, &payload) == send_status::sent;
   watch_->drain();
+  if (!sent)
+    resolve(t.id, result::failure(t.id, "unreachable",
+                                  "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));
 }
 
 void client::session::send_ping() {

@@ -26,7 +26,9 @@ timer::timer(uv_loop_t* loop, std::function<void()> on_fire) : on_fire_(std::mov
 
 void timer::start(millis after, millis repeat) {
   uv_timer_start(handle_.get(), [](uv_timer_t* t) {
-    if (t->data) static_cast<timer*>(t->data)->on_fire_();
+    if (!t->data) return;
+    auto fire = static_cast<timer*>(t->data)->on_fire_;  // a copy: the callback may destroy its timer
+    fire();
   }, static_cast<std::uint64_t>(after.count()), static_cast<std::uint64_t>(repeat.count()));
 }
 

@@ -44,7 +44,7 @@ class event_loop {
   uv_loop_t loop_;  // the loop itself
 };
 
-// A one-shot or repeating timer.
+// A one-shot or repeating timer. Its callback may destroy the timer.
 class timer {
  public:
   timer(uv_loop_t* loop, std::function<void()> on_fire);

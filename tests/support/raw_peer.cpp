@@ -1,5 +1,7 @@
 #include "raw_peer.hpp"
 
+#include <stdexcept>
+
 namespace argon::test {
 
 raw_peer::raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker)
@@ -16,8 +18,12 @@ void raw_peer::send_frames(const std::vector<std::string>& frames) {
 }
 
 void raw_peer::send(common::role from, const common::body& b, const std::string& payload) {
+  // common::send never blocks, so wait for room first: a test must not lose its own message.
+  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLOUT, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(10000)) <= 0) throw std::runtime_error("raw_peer: no room to send");
   zmq::message_t p(payload.data(), payload.size());
-  (void)common::send(socket_, common::socket_kind::dealer, nullptr, from, b, &p);
+  if (common::send(socket_, common::socket_kind::dealer, nullptr, from, b, &p) != common::send_status::sent)
+    throw std::runtime_error("raw_peer: send failed");
 }
 
 std::optional<common::message> raw_peer::receive(std::chrono::milliseconds limit) {
