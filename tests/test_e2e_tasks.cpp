@@ -152,6 +152,19 @@ TEST_CASE("with no workers every task is refused busy, and retry waits for a wor
   CHECK(later.get().value() == "worth the wait");
 }
 
+TEST_CASE("the examples: a worker with its own handlers and a batch client") {
+  argon_system sys({.secure = true, .workers = 0});
+  child_process worker({exe("ARGON_EXAMPLE_WORKER"), "--broker", sys.endpoint, "--key", sys.keyfile, "--capacity", "2"},
+                       sys.dir.file("example-worker.log"));
+  REQUIRE(sys.wait_for_slots(2));
+  auto o = run({exe("ARGON_EXAMPLE_CLIENT"), "--broker", sys.endpoint, "--key", sys.keyfile, "wordcount",
+                "the quick brown fox", "reverse", "stressed", "reverse", ""}, "", 30s);
+  CHECK(o.out.find("wordcount the quick brown fox -> 4\n") != std::string::npos);
+  CHECK(o.out.find("reverse stressed -> desserts\n") != std::string::npos);
+  CHECK(o.out.find("failed (task_error): reverse needs some text") != std::string::npos);
+  CHECK(o.exit_code == 1);  // one task of the batch failed
+}
+
 TEST_CASE("an unreachable broker gives exit 4, not a hang") {
   std::string nowhere = "tcp://127.0.0.1:" + std::to_string(free_port());
   auto o = run({exe("ARGON_CLI"), "submit", "--broker", nowhere, "--insecure", "--connect-timeout", "1", "echo", "x"}, "", 30s);
