@@ -1,6 +1,5 @@
 // The broker in-process, driven message by message: scripted clients and REQ
 // slots on loopback, a fake clock, and the loop pumped by hand.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <functional>

@@ -1,6 +1,5 @@
 // Client values: busy backoff, results and task_failed; and the client's
 // handling of a broker that never answers, without a real broker.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -1,5 +1,4 @@
 // The codec: every message round-trips; every defect is one protocol_error.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <msgpack.hpp>

@@ -1,6 +1,5 @@
 // End to end: garbage, truncated and oversized messages get clear errors and
 // the broker goes on serving real work.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>

@@ -1,6 +1,5 @@
 // End to end: keys, the ZAP handler, role checks and encryption on the wire,
 // with the real broker, worker and CLI over loopback.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <sodium.h>

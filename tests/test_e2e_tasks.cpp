@@ -1,6 +1,5 @@
 // End to end: real tasks through the real broker and workers, via the C++
 // client library and the argon CLI.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <deque>

@@ -1,5 +1,4 @@
 // Keys: derivation matches the documented vectors; keyfiles; endpoints; a real handshake.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>

@@ -1,5 +1,4 @@
 // The broker's bounded three-lane queue: order, byte accounting, removal, aging.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <deque>

@@ -1,5 +1,4 @@
 // Ready-slot choice: fewest busy slots per worker first, then least recently used.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "worker_registry.hpp"

@@ -1,6 +1,5 @@
 // The libuv-ZeroMQ bridge: every queued message is read despite the
 // edge-triggered ZMQ_FD, including after sends that consume the edge.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <thread>
