@@ -12,7 +12,7 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("READY needs a worker id");
   slot* s = workers_.find(p.id);
   if (s && s->running) {  // the slot started over: its task did not finish there
-    log::warn("slot of worker {} announced READY while running task {}; requeueing it", m.worker_id, s->running->id);
+    log::warn("slot of worker {} announced READY while running task {}: the task was lost there", m.worker_id, s->running->id);
     requeue(*s->running);
   }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
@@ -77,9 +77,18 @@ bool broker::send_task(slot& s, task& t) {
   return false;
 }
 
+// A started task whose slot lost it goes back to the front of its lane, unless it has
+// used up its attempts; then its client is told, so it is never silently dropped.
 void broker::requeue(task& t) {
   if (t.running_on) t.running_on->running = nullptr;
   t.running_on = nullptr;
+  if (t.attempt >= t.max_attempts) {
+    ++stats_.failed;
+    send_to_client(t, failed_msg{t.id, "worker_lost",
+                                 fmt::format("the worker running it was lost on each of {} attempts", t.attempt)}, nullptr);
+    finish(t);
+    return;
+  }
   t.state = task_state::queued;
   queue_.push_front(t);
 }

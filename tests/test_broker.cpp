@@ -210,7 +210,7 @@ TEST_CASE("a slot that starts over while running a task gives the task back") {
   auto first = std::make_unique<slot_peer>(f, "W1", "s1");
   REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
-  c.send(role::client, submit("t1"), "again");
+  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 3}, "again");
   REQUIRE(first->task());
   first.reset();  // the worker restarts with the same slot id
   slot_peer second(f, "W1", "s1");
@@ -219,6 +219,24 @@ TEST_CASE("a slot that starts over while running a task gives the task back") {
   CHECK(std::get<task_msg>(t->content).id == "t1");
   CHECK(std::get<task_msg>(t->content).attempt == 2);
   CHECK(t->payload.to_string() == "again");
+}
+
+TEST_CASE("a task whose slot is lost on its last attempt fails as worker_lost") {
+  fixture f;
+  auto first = std::make_unique<slot_peer>(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 1}, "once");
+  REQUIRE(first->task());
+  first.reset();
+  slot_peer second(f, "W1", "s1");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  auto* failed = std::get_if<failed_msg>(&r->content);
+  REQUIRE(failed);
+  CHECK(failed->kind == "worker_lost");
+  CHECK(f.b->snapshot().failed == 1);
+  CHECK(f.b->snapshot().busy_slots == 0);
 }
 
 TEST_CASE("a result from a slot that is not running that task is dropped") {
