@@ -48,7 +48,10 @@ void broker::handle(frames& f) {
     route(p, m);
   } catch (const protocol_error& e) {
     ++stats_.protocol_errors;
-    log::warn("protocol error from {} ({}): {}", peer_address(f), p.user.empty() ? "peer" : p.user, e.what());
+    if (error_log_.allow(clock_.now())) {
+      std::string held = error_log_.suppressed() ? fmt::format(" ({} more not logged)", error_log_.suppressed()) : "";
+      log::warn("protocol error from {} ({}): {}{}", peer_address(f), p.user.empty() ? "peer" : p.user, e.what(), held);
+    }
     reply_error(p, "protocol_error", e.what());
   }
 }

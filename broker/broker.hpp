@@ -19,6 +19,7 @@
 #include "codec.hpp"
 #include "config.hpp"
 #include "handshake_watch.hpp"
+#include "log_limiter.hpp"
 #include "stats.hpp"
 #include "task_queue.hpp"
 #include "worker_registry.hpp"
@@ -82,6 +83,7 @@ class broker {
   task_queue queue_;            // tasks waiting for a slot
   worker_registry workers_;     // slots and who is ready
   stats stats_;                 // counters and averages
+  log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
   std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure
 };

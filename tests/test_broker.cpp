@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "broker.hpp"
+#include "log_limiter.hpp"
 #include "raw_peer.hpp"
 
 using namespace argon;
@@ -269,5 +270,20 @@ TEST_CASE("priority lanes: high is served before normal before low") {
     s.done(id, "");
   }
   CHECK(order == "high normal low ");
+}
+}
+
+TEST_SUITE("unit") {
+TEST_CASE("the log limiter lets 20 lines a second through and counts the rest") {
+  fake_clock clk;
+  broker::log_limiter limit(20);
+  int written = 0;
+  for (int i = 0; i < 1000; ++i) written += limit.allow(clk.now());
+  CHECK(written == 20);
+  clk.advance(std::chrono::milliseconds(1001));
+  CHECK(limit.allow(clk.now()));
+  CHECK(limit.suppressed() == 980);
+  CHECK(limit.allow(clk.now()));
+  CHECK(limit.suppressed() == 0);
 }
 }
