@@ -7,7 +7,7 @@ namespace argon::broker {
 using namespace argon::common;
 
 broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
-    : cfg_(cfg), clock_(clk), router_(ctx_, zmq::socket_type::router) {
+    : cfg_(cfg), clock_(clk), router_(ctx_, zmq::socket_type::router), heartbeat_(loop, [this] { tick(); }) {
   stats_.started = clock_.now();
   if (cfg_.keys) {
     zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
@@ -24,6 +24,7 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
   if (cfg_.keys) handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_);
+  heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }
 
@@ -57,11 +58,15 @@ void broker::handle(frames& f) {
 }
 
 bool broker::allowed(const peer& p, role from, command c) {
-  const bool worker_cmd = c == command::ready || c == command::done;
+  const bool worker_cmd = c == command::ready || c == command::done || c == command::hello || c == command::heartbeat;
   const bool client_cmd = c == command::submit || c == command::cancel || c == command::status || c == command::ping;
   if (!worker_cmd && !client_cmd)
     throw protocol_error(std::string(command_name(c)) + " is not a command the broker accepts");
-  if (worker_cmd && from != role::slot) throw protocol_error(std::string(command_name(c)) + " must come from a worker slot");
+  const bool control_cmd = c == command::hello || c == command::heartbeat;
+  if (worker_cmd && !control_cmd && from != role::slot)
+    throw protocol_error(std::string(command_name(c)) + " must come from a worker slot");
+  if (control_cmd && from != role::control)
+    throw protocol_error(std::string(command_name(c)) + " must come from a worker control channel");
   if (client_cmd && from != role::client && c != command::ping)
     throw protocol_error(std::string(command_name(c)) + " must come from a client");
   if (worker_cmd && cfg_.keys && p.user != "worker") {
@@ -83,6 +88,8 @@ void broker::route(const peer& p, message& m) {
     else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{});
     else if constexpr (std::is_same_v<T, ready_msg>) on_ready(p, b);
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
+    else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);
+    else if constexpr (std::is_same_v<T, heartbeat_msg>) on_heartbeat(p, b);
   }, m.content);
 }
 

@@ -19,6 +19,7 @@
 #include "codec.hpp"
 #include "config.hpp"
 #include "handshake_watch.hpp"
+#include "uv_handles.hpp"
 #include "log_limiter.hpp"
 #include "stats.hpp"
 #include "task_queue.hpp"
@@ -62,6 +63,13 @@ class broker {
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
   task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);
 
+  // worker control channel and liveness (control_handlers.cpp)
+  void on_hello(const peer& p, const common::hello_msg& m);
+  void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
+  void tick();
+  void expire_workers();
+  void lose_worker(const std::string& worker_id, const char* why);
+
   // worker slot commands and dispatch (slot_handlers.cpp)
   void on_ready(const peer& p, const common::ready_msg& m);
   void on_done(const peer& p, common::done_msg& m, zmq::message_t& payload);
@@ -86,6 +94,7 @@ class broker {
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
   std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure
+  common::timer heartbeat_;     // liveness tick
 };
 
 }  // namespace argon::broker

@@ -16,6 +16,8 @@ struct config {
   std::size_t queue_bytes_limit = 256u << 20;   // payload bytes queued at most
   std::size_t max_payload = 16u << 20;          // largest payload accepted
   std::size_t aging_floor_ms = 1000;            // a task waits at least this long before moving up a lane
+  std::size_t heartbeat_ms = 1000;              // heartbeat interval to workers' control channels
+  std::size_t liveness = 3;                     // missed heartbeats before a worker is declared dead
 };
 
 }  // namespace argon::broker

@@ -23,6 +23,8 @@ struct flags {
   std::size_t queue_bytes = 256u << 20;  // --queue-bytes
   std::size_t max_payload = 16u << 20;   // --max-payload
   int verbose = 5;                  // --verbose
+  std::size_t heartbeat_ms = 1000;  // --heartbeat-ms
+  std::size_t liveness = 3;         // --liveness
 };
 
 void add_flags(CLI::App& app, flags& f) {
@@ -35,6 +37,8 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--queue-limit", f.queue_limit, "Most tasks waiting for a slot; default 3 x connected slots");
   app.add_option("--queue-bytes", f.queue_bytes, "Most payload bytes waiting for a slot (default 256 MiB)");
   app.add_option("--max-payload", f.max_payload, "Largest task payload accepted, in bytes (default 16 MiB)");
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval to workers, in ms (default 1000)")->check(CLI::Range(10, 600000));
+  app.add_option("--liveness", f.liveness, "Missed heartbeats before a worker is declared dead (default 3)")->check(CLI::Range(1, 100));
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
 }
 
@@ -49,6 +53,8 @@ broker::config make_config(const flags& f) {
   cfg.queue_limit = f.queue_limit;
   cfg.queue_bytes_limit = f.queue_bytes;
   cfg.max_payload = f.max_payload;
+  cfg.heartbeat_ms = f.heartbeat_ms;
+  cfg.liveness = f.liveness;
   return cfg;
 }
 

@@ -16,6 +16,7 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
     requeue(*s->running);
   }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
+  workers_.touch(m.worker_id, clock_.now());
   log::debug("slot of worker {} ready ({} slots known)", fresh.worker->id, workers_.slot_count());
 }
 
@@ -39,6 +40,7 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
     finish(*t);
   }
   workers_.mark_ready(p.id, m.worker_id);
+  workers_.touch(m.worker_id, clock_.now());
 }
 
 void broker::dispatch() {

@@ -86,6 +86,7 @@ slot* worker_registry::take_ready(task& t) {
 task* worker_registry::remove(slot& s) {
   worker_rec& w = *s.worker;
   task* running = s.running;
+  if (running) running->running_on = nullptr;  // the slot is about to be freed
   if (s.state == slot_state::ready) set_busy(s, nullptr);  // leave the ready list first
   unrank(w);
   w.busy--;
@@ -93,9 +94,61 @@ task* worker_registry::remove(slot& s) {
   w.slots--;
   rerank(w);
   const std::string slot_key = s.routing_id;  // erase must not read a key it is destroying
-  const std::string worker_key = w.id;
   slots_.erase(slot_key);
-  if (w.slots == 0) workers_.erase(worker_key);
+  forget_if_empty(w);
+  return running;
+}
+
+void worker_registry::forget_if_empty(worker_rec& w) {
+  if (w.slots > 0 || w.watched) return;
+  const std::string key = w.id;
+  workers_.erase(key);
+}
+
+worker_rec& worker_registry::hello(std::string_view worker_id, std::string_view control_id, common::time_point now) {
+  worker_rec& w = worker_for(worker_id);
+  w.control_id = std::string(control_id);
+  if (!w.watched) {
+    w.watched = true;
+    w.live_pos = live_.insert(live_.end(), &w);
+  }
+  touch(worker_id, now);
+  return w;
+}
+
+bool worker_registry::touch(std::string_view worker_id, common::time_point now) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return false;
+  worker_rec& w = *it->second;
+  w.last_seen = now;
+  if (w.watched) live_.splice(live_.end(), live_, w.live_pos);  // most recently seen goes last
+  return true;
+}
+
+std::vector<std::string> worker_registry::expired(common::time_point now, common::millis limit) const {
+  std::vector<std::string> out;
+  for (const worker_rec* w : live_) {
+    if (now - w->last_seen <= limit) break;  // the rest were seen more recently
+    out.push_back(w->id);
+  }
+  return out;
+}
+
+std::vector<task*> worker_registry::remove_worker(std::string_view worker_id) {
+  std::vector<task*> running;
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return running;
+  worker_rec& w = *it->second;
+  if (w.watched) {
+    live_.erase(w.live_pos);
+    w.watched = false;
+  }
+  std::vector<slot*> mine;
+  for (auto& [id, s] : slots_)
+    if (s->worker == &w) mine.push_back(s.get());
+  if (mine.empty()) forget_if_empty(w);
+  for (slot* s : mine)  // the last removal forgets the worker itself
+    if (task* t = remove(*s)) running.push_back(t);
   return running;
 }
 

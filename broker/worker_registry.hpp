@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <list>
+#include <vector>
 #include <unordered_map>
 
 #include <zmq.hpp>
@@ -37,11 +39,15 @@ struct slot {
 };
 
 struct worker_rec {
-  std::string id;                  // worker id from READY/DONE
+  std::string id;                  // worker id from READY/DONE/HELLO
   std::deque<slot*> ready;         // its ready slots, least recently used first
   std::size_t slots = 0;           // slots known
   std::size_t busy = 0;            // slots running a task
   std::uint64_t done = 0;          // tasks finished
+  std::string control_id;          // routing id of its control channel; "" before HELLO
+  common::time_point last_seen{};  // last message from any of its sockets
+  bool watched = false;            // has a control channel, so it can expire
+  std::list<worker_rec*>::iterator live_pos;  // its place in the oldest-first list
 };
 
 // Transparent hashing so lookups by string_view allocate nothing.
@@ -61,6 +67,19 @@ class worker_registry {
   // Forgets a slot (unreachable); returns the task it was running, if any.
   task* remove(slot& s);
 
+  // Registers a worker's control channel; it is then expected to stay alive.
+  worker_rec& hello(std::string_view worker_id, std::string_view control_id, common::time_point now);
+  // Notes a sign of life from a worker; false if no such worker is known.
+  bool touch(std::string_view worker_id, common::time_point now);
+  // Watched workers silent for longer than limit, oldest first.
+  [[nodiscard]] std::vector<std::string> expired(common::time_point now, common::millis limit) const;
+  // Forgets a worker and all its slots; returns the tasks they were running.
+  std::vector<task*> remove_worker(std::string_view worker_id);
+  // Calls fn for every watched worker.
+  template <class F> void each_watched(F fn) {
+    for (worker_rec* w : live_) fn(*w);
+  }
+
   [[nodiscard]] std::size_t slot_count() const { return slots_.size(); }
   [[nodiscard]] std::size_t busy_count() const { return busy_; }
   [[nodiscard]] std::size_t ready_count() const { return slots_.size() - busy_; }
@@ -73,10 +92,12 @@ class worker_registry {
   void rerank(worker_rec& w);
   void set_busy(slot& s, task* t);
   void set_ready(slot& s);
+  void forget_if_empty(worker_rec& w);
 
   std::unordered_map<std::string, std::unique_ptr<slot>, string_hash, std::equal_to<>> slots_;  // by routing id
   std::unordered_map<std::string, std::unique_ptr<worker_rec>, string_hash, std::equal_to<>> workers_;  // by id
   std::set<rank> eligible_;   // workers with a ready slot, best first
+  std::list<worker_rec*> live_;  // watched workers, least recently seen first
   std::size_t busy_ = 0;      // busy slots in all workers
   std::uint64_t seq_ = 0;     // ready-sequence counter
 };

@@ -90,6 +90,7 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
     t->timeout_timer = std::make_unique<timer>(loop_.get(), [this, id, limit] {
       zmq::message_t none;
       (void)send(socket_, socket_kind::dealer, nullptr, role::client, cancel_msg{id}, &none);
+      watch_->drain();
       resolve(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
     });
     t->timeout_timer->start(limit);

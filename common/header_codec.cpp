@@ -29,6 +29,8 @@ void pack_fields(packer& p, const ready_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const task_msg& m) {
   p.pack(m.id).pack(m.task).pack(m.attempt).pack(m.deadline_ms);
 }
+void pack_fields(packer& p, const hello_msg& m) { p.pack(m.worker_id).pack(m.capacity).pack(m.version); }
+void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const done_msg& m) {
   p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error);
 }
@@ -51,7 +53,7 @@ void pack_fields(packer& p, const status_reply_msg& m) {
 }
 
 std::size_t field_count(const body& b) {
-  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4};
+  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4, 3, 1};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
 }
@@ -143,6 +145,13 @@ body unpack_body(command c, fields& f) {
     }
     case command::done:
       return done_msg{f.str("worker_id"), f.str("id"), f.boolean("ok"), f.str("error", max_header_bytes)};
+    case command::hello: {
+      hello_msg m{f.str("worker_id"), 0, ""};
+      m.capacity = static_cast<std::uint32_t>(f.uint("capacity", 1u << 20));
+      m.version = f.str("version");
+      return m;
+    }
+    case command::heartbeat: return heartbeat_msg{f.str("worker_id")};
   }
   throw protocol_error("unknown command " + std::to_string(static_cast<unsigned>(c)));
 }
@@ -152,7 +161,7 @@ bool known_command(std::uint64_t c) {
     case command::submit: case command::cancel: case command::status: case command::ping:
     case command::result: case command::failed: case command::busy: case command::status_reply:
     case command::pong: case command::error: case command::ready: case command::task:
-    case command::done:
+    case command::done: case command::hello: case command::heartbeat:
       return c <= 255;
   }
   return false;

@@ -1,6 +1,7 @@
 // One write() call per line, so lines from threads do not interleave.
 #include "log.hpp"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,7 +23,12 @@ bool enabled(level l) { return static_cast<int>(l) <= threshold.load(std::memory
 void set_program(std::string_view name) { program = name; }
 
 void write(level l, std::string_view text) {
-  std::string line = fmt::format("{}[{}] {} {}\n", program, ::getpid(), name_of(l), text);
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm parts{};
+  localtime_r(&ts.tv_sec, &parts);
+  std::string line = fmt::format("{:02}:{:02}:{:02}.{:03} {}[{}] {} {}\n", parts.tm_hour, parts.tm_min, parts.tm_sec,
+                                 ts.tv_nsec / 1000000, program, ::getpid(), name_of(l), text);
   ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
   (void)r;
 }

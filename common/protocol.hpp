@@ -40,6 +40,8 @@ enum class command : std::uint8_t {
   ready = 20,         // worker slot -> broker
   task = 21,          // broker -> worker slot, + payload
   done = 22,          // worker slot -> broker, + payload
+  hello = 30,         // worker control -> broker
+  heartbeat = 31,     // worker control <-> broker
 };
 
 // Task priority lanes, served high before normal before low.
@@ -137,10 +139,22 @@ struct done_msg {
   std::string error;      // handler's error text when !ok
 };
 
+// A worker process introduces its control channel.
+struct hello_msg {
+  std::string worker_id;       // the same id its slots announce
+  std::uint32_t capacity = 0;  // slots it runs
+  std::string version;         // Argon version, for logs
+};
+
+// Liveness, both ways; any message from a peer also counts as a sign of life.
+struct heartbeat_msg {
+  std::string worker_id;  // the sender's worker id ("" from the broker)
+};
+
 // Any header, typed.
 using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_msg, failed_msg,
                           busy_msg, status_reply_msg, pong_msg, error_msg, ready_msg, task_msg,
-                          done_msg>;
+                          done_msg, hello_msg, heartbeat_msg>;
 
 // The command a body encodes as.
 command command_of(const body& b);

@@ -24,7 +24,9 @@ std::vector<body> one_of_each() {
           error_msg{"protocol_error", "bad"},
           ready_msg{"w1"},
           task_msg{"id-6", "sleep", 2, 1700000000000},
-          done_msg{"w1", "id-6", false, "boom"}};
+          done_msg{"w1", "id-6", false, "boom"},
+          hello_msg{"w1", 8, "0.1.0"},
+          heartbeat_msg{"w1"}};
 }
 
 

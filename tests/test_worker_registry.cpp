@@ -86,3 +86,44 @@ TEST_CASE("a routing id reused by another worker moves to that worker") {
   CHECK(r.slot_count() == 1);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("workers with a control channel expire oldest first after silence; slots alone never do") {
+  argon::common::fake_clock clk;
+  worker_registry r;
+  r.hello("A", "wA", clk.now());
+  clk.advance(std::chrono::milliseconds(500));
+  r.hello("B", "wB", clk.now());
+  r.mark_ready("c.0", "C");  // no control channel: cannot be judged
+  clk.advance(std::chrono::milliseconds(2600));
+  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"A"});
+  r.touch("A", clk.now());  // a sign of life moves A to the back
+  clk.advance(std::chrono::milliseconds(500));
+  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B"});
+  clk.advance(std::chrono::milliseconds(10000));
+  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B", "A"});
+  CHECK_FALSE(r.touch("nobody", clk.now()));
+}
+
+TEST_CASE("removing a worker frees every slot and hands back their running tasks") {
+  argon::common::fake_clock clk;
+  worker_registry r;
+  task t1, t2;
+  r.hello("A", "wA", clk.now());
+  r.mark_ready("a.0", "A");
+  r.mark_ready("a.1", "A");
+  r.mark_ready("a.2", "A");
+  r.mark_ready("b.0", "B");
+  slot* s1 = r.take_ready(t1);
+  slot* s2 = r.take_ready(t2);
+  REQUIRE(s1);
+  REQUIRE(s2);
+  auto lost = r.remove_worker("A");
+  CHECK(lost.size() == 1);
+  CHECK(r.slot_count() == 1);
+  CHECK(r.busy_count() == 1);
+  CHECK(r.worker_count() == 1);
+  CHECK(r.expired(clk.now() + std::chrono::hours(1), argon::common::millis(1)).empty());
+  CHECK(r.remove_worker("A").empty());  // already gone
+}
+}

@@ -17,6 +17,8 @@ struct flags {
   bool insecure = false;   // --insecure
   unsigned capacity = 0;   // --capacity
   int verbose = 5;         // --verbose
+  unsigned heartbeat_ms = 1000;  // --heartbeat-ms
+  unsigned liveness = 3;   // --liveness
 };
 
 void add_flags(CLI::App& app, flags& f) {
@@ -26,6 +28,8 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--worker-key", f.worker_key, "Separate keyfile for the worker key, when the broker has --worker-key")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Connect without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--capacity,-c", f.capacity, "Task slots: how many tasks this worker runs at once")->required()->check(CLI::Range(1, 1024));
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval to the broker, in ms (default 1000)")->check(CLI::Range(10, 600000));
+  app.add_option("--liveness", f.liveness, "Missed broker heartbeats before it counts as silent (default 3)")->check(CLI::Range(1, 100));
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
 }
 
@@ -46,6 +50,8 @@ int main(int argc, char** argv) {
     if (!f.worker_key.empty()) o.worker_keyfile = f.worker_key;
     o.insecure = f.insecure;
     o.capacity = f.capacity;
+    o.heartbeat_ms = f.heartbeat_ms;
+    o.liveness = f.liveness;
     argon::worker::worker w(o);
     argon::worker::add_builtin_handlers(w);
     return w.run();

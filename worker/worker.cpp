@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "control_channel.hpp"
 #include "handler_thread.hpp"
 
 #include "argon/worker.hpp"
@@ -46,6 +47,7 @@ void check(const options& o) {
     throw config_error("give --key FILE (the keyfile the broker uses) or --insecure to run without encryption");
   if (o.insecure && o.keyfile) throw config_error("--key and --insecure exclude each other");
   if (o.worker_id.size() > 8) throw config_error("a worker id has at most 8 characters");
+  if (o.heartbeat_ms < 10 || o.liveness < 1) throw config_error("--heartbeat-ms must be at least 10 and --liveness at least 1");
 }
 
 }  // namespace
@@ -98,6 +100,7 @@ int worker::run() {
     slots.push_back(std::make_unique<task_slot>(self.env, i, [&self, &loop] {
       if (--self.open_slots == 0) loop.stop();
     }));
+  control_channel control(self.env, self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness);
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.endpoint, self.opts.capacity,
             self.env.keys ? "CURVE" : "INSECURE plaintext");
   loop.run();

@@ -23,6 +23,8 @@ struct options {
   bool insecure = false;                      // plaintext, only when asked for
   unsigned capacity = 1;                      // task slots: tasks run at once
   std::string worker_id;                      // empty = 8 random hex characters
+  unsigned heartbeat_ms = 1000;               // control-channel heartbeat interval
+  unsigned liveness = 3;                      // missed broker heartbeats before it counts as silent
 };
 
 // Turns a task's payload into its result; throw to fail the task.

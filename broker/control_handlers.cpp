@@ -1,0 +1,53 @@
+// Worker control channels and liveness: HELLO registers a worker process,
+// any message from it counts as a sign of life, and the heartbeat tick
+// declares silent workers dead (oldest first) and gives back their tasks.
+// A worker whose application thread hangs still answers ZMTP pings, so
+// only these application-level heartbeats can notice it.
+#include "broker.hpp"
+#include "log.hpp"
+
+namespace argon::broker {
+
+using namespace argon::common;
+
+void broker::on_hello(const peer& p, const hello_msg& m) {
+  if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
+  workers_.hello(m.worker_id, p.id, clock_.now());
+  log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
+  reply(p, heartbeat_msg{""});
+}
+
+void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
+  if (m.worker_id.empty()) throw protocol_error("HEARTBEAT needs a worker id");
+  log::trace("heartbeat from worker {}", m.worker_id);
+  if (!workers_.touch(m.worker_id, clock_.now())) {  // expired earlier, or the broker restarted
+    log::info("worker {} is back", m.worker_id);
+    workers_.hello(m.worker_id, p.id, clock_.now());
+  }
+}
+
+void broker::tick() {
+  expire_workers();
+  std::vector<std::string> gone;
+  workers_.each_watched([&](worker_rec& w) {
+    zmq::message_t rid(w.control_id.data(), w.control_id.size());
+    if (send(router_, socket_kind::router, &rid, role::broker, heartbeat_msg{""}) == send_status::unreachable)
+      gone.push_back(w.id);
+  });
+  for (auto& id : gone) lose_worker(id, "its control channel disconnected");
+  dispatch();
+  watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
+}
+
+void broker::expire_workers() {
+  const millis limit(cfg_.heartbeat_ms * cfg_.liveness);
+  for (auto& id : workers_.expired(clock_.now(), limit)) lose_worker(id, "no heartbeat within the liveness limit");
+}
+
+void broker::lose_worker(const std::string& worker_id, const char* why) {
+  auto running = workers_.remove_worker(worker_id);
+  log::warn("worker {} is gone ({}); {} running task(s) go back to the queue or fail", worker_id, why, running.size());
+  for (task* t : running) requeue(*t);
+}
+
+}  // namespace argon::broker

@@ -1,0 +1,84 @@
+// End to end: workers that die or freeze mid-task lose no task and double none.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "argon/client.hpp"
+#include "system.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+client_options options_for(const argon_system& sys) {
+  client_options o;
+  o.broker = sys.endpoint;
+  o.insecure = true;
+  return o;
+}
+
+const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
+
+nlohmann::json status(argon_system& sys) { return nlohmann::json::parse(sys.status_json()); }
+
+}  // namespace
+
+TEST_SUITE("e2e") {
+TEST_CASE("a worker killed mid-task: the task completes on another worker, one result") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  auto& first = sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(1));
+  client c(options_for(sys));
+  auto f = c.submit("sleep", "1500");
+  std::this_thread::sleep_for(300ms);  // the task is running on the first worker
+  REQUIRE(status(sys)["busy_slots"] == 1);
+  sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  first.signal(SIGKILL);
+  REQUIRE(f.wait_for(20s) == std::future_status::ready);
+  CHECK(f.get().value() == "1500");
+  auto st = status(sys);
+  CHECK(st["completed"] == 1);
+  CHECK(st["failed"] == 0);
+  CHECK(st["slots"] == 1);  // the dead worker's slot was forgotten: no leaked capacity
+  CHECK(st["busy_slots"] == 0);
+}
+
+TEST_CASE("a frozen worker is declared dead, its task runs elsewhere, and its late result is dropped") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  auto& frozen = sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(1));
+  client c(options_for(sys));
+  auto f = c.submit("sleep", "1000");
+  std::this_thread::sleep_for(300ms);
+  sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  frozen.signal(SIGSTOP);
+  REQUIRE(f.wait_for(20s) == std::future_status::ready);
+  CHECK(f.get().value() == "1000");
+  frozen.signal(SIGCONT);  // it finishes its copy of the task and reports it
+  std::this_thread::sleep_for(2500ms);
+  auto st = status(sys);
+  CHECK(st["completed"] == 1);  // delivered once, not twice
+  CHECK(read_file(sys.dir.file("broker.log")).find("dropped a result") != std::string::npos);
+}
+
+TEST_CASE("a worker whose slots are all busy on long tasks stays alive") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  sys.add_worker(2, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  client c(options_for(sys));
+  auto a = c.submit("sleep", "3000");
+  auto b = c.submit("sleep", "3000");
+  CHECK(a.get().value() == "3000");
+  CHECK(b.get().value() == "3000");
+  std::string log = read_file(sys.dir.file("broker.log"));
+  INFO("broker log: ", log);
+  CHECK(log.find("is gone") == std::string::npos);
+  CHECK(status(sys)["slots"] == 2);
+}
+}
