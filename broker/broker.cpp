@@ -58,11 +58,11 @@ void broker::handle(frames& f) {
 }
 
 bool broker::allowed(const peer& p, role from, command c) {
-  const bool worker_cmd = c == command::ready || c == command::done || c == command::hello || c == command::heartbeat;
+  const bool control_cmd = c == command::hello || c == command::heartbeat || c == command::bye;
+  const bool worker_cmd = c == command::ready || c == command::done || control_cmd;
   const bool client_cmd = c == command::submit || c == command::cancel || c == command::status || c == command::ping;
   if (!worker_cmd && !client_cmd)
     throw protocol_error(std::string(command_name(c)) + " is not a command the broker accepts");
-  const bool control_cmd = c == command::hello || c == command::heartbeat;
   if (worker_cmd && !control_cmd && from != role::slot)
     throw protocol_error(std::string(command_name(c)) + " must come from a worker slot");
   if (control_cmd && from != role::control)
@@ -90,6 +90,7 @@ void broker::route(const peer& p, message& m) {
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
     else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);
     else if constexpr (std::is_same_v<T, heartbeat_msg>) on_heartbeat(p, b);
+    else if constexpr (std::is_same_v<T, bye_msg>) on_bye(b);
   }, m.content);
 }
 

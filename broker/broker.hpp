@@ -66,6 +66,7 @@ class broker {
   // worker control channel and liveness (control_handlers.cpp)
   void on_hello(const peer& p, const common::hello_msg& m);
   void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
+  void on_bye(const common::bye_msg& m);
   void tick();
   void expire_workers();
   void lose_worker(const std::string& worker_id, const char* why);

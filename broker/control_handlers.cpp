@@ -26,6 +26,11 @@ void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   }
 }
 
+void broker::on_bye(const bye_msg& m) {
+  log::info("worker {} is leaving: no more tasks for it; its running tasks will finish", m.worker_id);
+  workers_.retire(m.worker_id);
+}
+
 void broker::tick() {
   expire_workers();
   std::vector<std::string> gone;
@@ -45,7 +50,10 @@ void broker::expire_workers() {
 }
 
 void broker::lose_worker(const std::string& worker_id, const char* why) {
+  if (!workers_.known(worker_id)) return;
+  const bool said_bye = workers_.leaving(worker_id);
   auto running = workers_.remove_worker(worker_id);
+  if (said_bye && running.empty()) return log::info("worker {} has left", worker_id);
   log::warn("worker {} is gone ({}); {} running task(s) go back to the queue or fail", worker_id, why, running.size());
   for (task* t : running) requeue(*t);
 }

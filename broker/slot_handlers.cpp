@@ -39,6 +39,10 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
     }
     finish(*t);
   }
+  if (s && workers_.leaving(m.worker_id)) {  // said BYE: this slot takes no more work
+    workers_.remove(*s);
+    return;
+  }
   workers_.mark_ready(p.id, m.worker_id);
   workers_.touch(m.worker_id, clock_.now());
 }

@@ -100,9 +100,23 @@ task* worker_registry::remove(slot& s) {
 }
 
 void worker_registry::forget_if_empty(worker_rec& w) {
-  if (w.slots > 0 || w.watched) return;
+  if (w.slots > 0 || w.watched) return;  // a watched worker stays until it is removed
   const std::string key = w.id;
   workers_.erase(key);
+}
+
+void worker_registry::retire(std::string_view worker_id) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  worker_rec& w = *it->second;
+  w.leaving = true;
+  std::vector<slot*> idle(w.ready.begin(), w.ready.end());
+  for (slot* s : idle) remove(*s);
+}
+
+bool worker_registry::leaving(std::string_view worker_id) const {
+  auto it = workers_.find(worker_id);
+  return it != workers_.end() && it->second->leaving;
 }
 
 worker_rec& worker_registry::hello(std::string_view worker_id, std::string_view control_id, common::time_point now) {

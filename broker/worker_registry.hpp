@@ -47,6 +47,7 @@ struct worker_rec {
   std::string control_id;          // routing id of its control channel; "" before HELLO
   common::time_point last_seen{};  // last message from any of its sockets
   bool watched = false;            // has a control channel, so it can expire
+  bool leaving = false;            // said BYE: gets no more tasks; its slots go as they finish
   std::list<worker_rec*>::iterator live_pos;  // its place in the oldest-first list
 };
 
@@ -73,6 +74,11 @@ class worker_registry {
   bool touch(std::string_view worker_id, common::time_point now);
   // Watched workers silent for longer than limit, oldest first.
   [[nodiscard]] std::vector<std::string> expired(common::time_point now, common::millis limit) const;
+  // A worker said BYE: its ready slots are forgotten now, its busy ones after their task.
+  void retire(std::string_view worker_id);
+  // Whether a worker is known, and whether it said BYE.
+  [[nodiscard]] bool known(std::string_view worker_id) const { return workers_.find(worker_id) != workers_.end(); }
+  [[nodiscard]] bool leaving(std::string_view worker_id) const;
   // Forgets a worker and all its slots; returns the tasks they were running.
   std::vector<task*> remove_worker(std::string_view worker_id);
   // Calls fn for every watched worker.

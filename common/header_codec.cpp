@@ -31,6 +31,7 @@ void pack_fields(packer& p, const task_msg& m) {
 }
 void pack_fields(packer& p, const hello_msg& m) { p.pack(m.worker_id).pack(m.capacity).pack(m.version); }
 void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.worker_id); }
+void pack_fields(packer& p, const bye_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const done_msg& m) {
   p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error);
 }
@@ -53,7 +54,7 @@ void pack_fields(packer& p, const status_reply_msg& m) {
 }
 
 std::size_t field_count(const body& b) {
-  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4, 3, 1};
+  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4, 3, 1, 1};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
 }
@@ -152,6 +153,7 @@ body unpack_body(command c, fields& f) {
       return m;
     }
     case command::heartbeat: return heartbeat_msg{f.str("worker_id")};
+    case command::bye: return bye_msg{f.str("worker_id")};
   }
   throw protocol_error("unknown command " + std::to_string(static_cast<unsigned>(c)));
 }
@@ -161,7 +163,7 @@ bool known_command(std::uint64_t c) {
     case command::submit: case command::cancel: case command::status: case command::ping:
     case command::result: case command::failed: case command::busy: case command::status_reply:
     case command::pong: case command::error: case command::ready: case command::task:
-    case command::done: case command::hello: case command::heartbeat:
+    case command::done: case command::hello: case command::heartbeat: case command::bye:
       return c <= 255;
   }
   return false;

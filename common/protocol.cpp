@@ -8,7 +8,7 @@ command command_of(const body& b) {
       command::submit,       command::cancel, command::status, command::ping,
       command::result,       command::failed, command::busy,   command::status_reply,
       command::pong,         command::error,  command::ready,  command::task,
-      command::done,         command::hello,  command::heartbeat};
+      command::done,         command::hello,  command::heartbeat, command::bye};
   static_assert(std::size(by_index) == std::variant_size_v<body>);
   return by_index[b.index()];
 }
@@ -30,6 +30,7 @@ const char* command_name(command c) {
     case command::done: return "DONE";
     case command::hello: return "HELLO";
     case command::heartbeat: return "HEARTBEAT";
+    case command::bye: return "BYE";
   }
   return "UNKNOWN";
 }

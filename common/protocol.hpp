@@ -42,6 +42,7 @@ enum class command : std::uint8_t {
   done = 22,          // worker slot -> broker, + payload
   hello = 30,         // worker control -> broker
   heartbeat = 31,     // worker control <-> broker
+  bye = 35,           // worker control -> broker
 };
 
 // Task priority lanes, served high before normal before low.
@@ -151,10 +152,15 @@ struct heartbeat_msg {
   std::string worker_id;  // the sender's worker id ("" from the broker)
 };
 
+// A worker is stopping: send it no more tasks; its running ones will finish.
+struct bye_msg {
+  std::string worker_id;  // the stopping worker
+};
+
 // Any header, typed.
 using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_msg, failed_msg,
                           busy_msg, status_reply_msg, pong_msg, error_msg, ready_msg, task_msg,
-                          done_msg, hello_msg, heartbeat_msg>;
+                          done_msg, hello_msg, heartbeat_msg, bye_msg>;
 
 // The command a body encodes as.
 command command_of(const body& b);

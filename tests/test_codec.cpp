@@ -26,7 +26,8 @@ std::vector<body> one_of_each() {
           task_msg{"id-6", "sleep", 2, 1700000000000},
           done_msg{"w1", "id-6", false, "boom"},
           hello_msg{"w1", 8, "0.1.0"},
-          heartbeat_msg{"w1"}};
+          heartbeat_msg{"w1"},
+          bye_msg{"w1"}};
 }
 
 

@@ -82,3 +82,34 @@ TEST_CASE("a worker whose slots are all busy on long tasks stays alive") {
   CHECK(status(sys)["slots"] == 2);
 }
 }
+
+TEST_SUITE("e2e") {
+TEST_CASE("a worker told to stop says BYE: no new work for it, its running task finishes, exit 0") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  auto& leaving = sys.add_worker(2, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  client c(options_for(sys));
+  auto running = c.submit("sleep", "2000");
+  std::this_thread::sleep_for(300ms);
+  sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(3));
+  leaving.signal(SIGTERM);
+  bool idle_slot_dropped = false;  // the leaving worker's idle slot is forgotten at once
+  for (int i = 0; i < 50 && !idle_slot_dropped; ++i) {
+    idle_slot_dropped = status(sys)["slots"] == 2;
+    if (!idle_slot_dropped) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(idle_slot_dropped);
+  for (int i = 0; i < 5; ++i) CHECK(c.call("echo", "after bye " + std::to_string(i)).value() == "after bye " + std::to_string(i));
+  CHECK(running.get().value() == "2000");
+  CHECK(leaving.stop(0, 10s) == 0);  // signal 0: just wait for the exit the first SIGTERM began
+  auto st = status(sys);
+  CHECK(st["completed"] == 6);
+  CHECK(st["failed"] == 0);
+  CHECK(st["slots"] == 1);
+  std::string log = read_file(sys.dir.file("broker.log"));
+  INFO("broker log: ", log);
+  CHECK(log.find("is leaving") != std::string::npos);
+  CHECK(log.find("is gone") == std::string::npos);
+}
+}

@@ -25,6 +25,13 @@ void control_channel::send(const body& b) {
   watch_->drain();
 }
 
+// Heartbeats go on until the process exits, so a worker that dies while finishing
+// its last tasks is still noticed.
+void control_channel::say_bye() {
+  socket_.set(zmq::sockopt::linger, 1000);  // let BYE leave even if the process exits at once
+  send(bye_msg{env_.worker_id});
+}
+
 void control_channel::beat() {
   send(heartbeat_msg{env_.worker_id});
   const auto silent = clock_.now() - last_heard_;

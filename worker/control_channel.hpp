@@ -22,6 +22,9 @@ class control_channel {
   control_channel(const control_channel&) = delete;
   control_channel& operator=(const control_channel&) = delete;
 
+  // Tells the broker this worker is stopping (heartbeats go on until it exits).
+  void say_bye();
+
  private:
   void read_one();
   void beat();

@@ -26,6 +26,7 @@ struct worker::impl {
   std::size_t open_slots = 0;         // slots not yet closed
   event_loop* loop = nullptr;         // the running loop, while run() runs
   std::vector<std::unique_ptr<task_slot>>* slots = nullptr;  // the running slots
+  control_channel* control = nullptr;  // the running control channel
 
   void begin_stop();
 };
@@ -77,6 +78,7 @@ void worker::impl::begin_stop() {
   }
   stopping = true;
   log::note("stopping: idle slots close now, busy slots after their task");
+  if (control) control->say_bye();  // the broker stops sending us work at once
   for (auto& s : *slots) s->close_when_idle();
 }
 
@@ -101,12 +103,14 @@ int worker::run() {
       if (--self.open_slots == 0) loop.stop();
     }));
   control_channel control(self.env, self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness);
+  self.control = &control;
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.endpoint, self.opts.capacity,
             self.env.keys ? "CURVE" : "INSECURE plaintext");
   loop.run();
   slots.clear();
   self.wake.reset();
   self.slots = nullptr;
+  self.control = nullptr;
   self.loop = nullptr;
   return 0;
 }
