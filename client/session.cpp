@@ -41,7 +41,11 @@ client::session::session(client_options opts)
   socket_.set(zmq::sockopt::sndhwm, 100000);
   socket_.set(zmq::sockopt::rcvhwm, 100000);
   if (keys_) apply_curve_client(socket_, keys_->client, keys_->broker);
-  socket_.connect(endpoint_);
+  try {
+    socket_.connect(endpoint_);
+  } catch (const zmq::error_t& e) {
+    throw config_error("cannot use broker endpoint '" + endpoint_ + "': " + e.what());
+  }
   watch_ = std::make_unique<zmq_watch>(loop_.get(), socket_, [this] { read_one(); });
   wake_ = std::make_unique<async_wake>(loop_.get(), [this] { take_inbox(); });
   connect_timer_ = std::make_unique<timer>(loop_.get(), [this] { check_connection(); });

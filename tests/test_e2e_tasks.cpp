@@ -170,4 +170,14 @@ TEST_CASE("an unreachable broker gives exit 4, not a hang") {
   CHECK(o.exit_code == 4);
   CHECK(o.err.find("did not answer") != std::string::npos);
 }
+
+TEST_CASE("a malformed endpoint is a usage error in every program, not a crash") {
+  auto cli = run({exe("ARGON_CLI"), "submit", "--broker", "foo:bar", "--insecure", "echo", "x"}, "", 30s);
+  CHECK(cli.exit_code == 2);
+  CHECK(cli.err.find("foo:bar") != std::string::npos);
+  auto worker = run({exe("ARGON_WORKER"), "--broker", "foo:bar", "--insecure", "--capacity", "1"}, "", 30s);
+  CHECK(worker.exit_code == 2);
+  auto broker = run({exe("ARGON_BROKER"), "--bind", "foo:bar", "--insecure"}, "", 30s);
+  CHECK(broker.exit_code == 2);
+}
 }

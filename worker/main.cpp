@@ -4,6 +4,8 @@
 #include <csignal>
 #include <iostream>
 
+#include <zmq.hpp>
+
 #include "argon/worker.hpp"
 #include "errors.hpp"
 #include "log.hpp"
@@ -57,6 +59,9 @@ int main(int argc, char** argv) {
     return w.run();
   } catch (const argon::common::config_error& e) {
     std::cerr << "argon-worker: " << e.what() << "\n";
+    return 2;
+  } catch (const zmq::error_t& e) {
+    std::cerr << "argon-worker: cannot connect to the broker endpoint: " << e.what() << "\n";
     return 2;
   }
 }
