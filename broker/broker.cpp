@@ -1,13 +1,27 @@
 #include "broker.hpp"
 
+#include <sodium.h>
+
 #include "log.hpp"
 
 namespace argon::broker {
 
 using namespace argon::common;
 
+namespace {
+
+std::string random_instance_id() {
+  unsigned char raw[8];
+  randombytes_buf(raw, sizeof raw);
+  char hex[2 * sizeof raw + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string("b-") + hex;
+}
+
+}  // namespace
+
 broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
-    : cfg_(cfg), clock_(clk), router_(ctx_, zmq::socket_type::router), heartbeat_(loop, [this] { tick(); }) {
+    : cfg_(cfg), instance_(random_instance_id()), clock_(clk), router_(ctx_, zmq::socket_type::router), heartbeat_(loop, [this] { tick(); }) {
   stats_.started = clock_.now();
   if (cfg_.keys) {
     zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
@@ -85,7 +99,7 @@ void broker::route(const peer& p, message& m) {
     if constexpr (std::is_same_v<T, submit_msg>) on_submit(p, b, m.payload);
     else if constexpr (std::is_same_v<T, cancel_msg>) on_cancel(p, b);
     else if constexpr (std::is_same_v<T, status_msg>) on_status(p);
-    else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{});
+    else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{instance_});
     else if constexpr (std::is_same_v<T, ready_msg>) on_ready(p, b);
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
     else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);

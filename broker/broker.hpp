@@ -84,6 +84,7 @@ class broker {
   [[nodiscard]] std::string task_key(std::string_view client, const std::string& id) const;
 
   config cfg_;                  // settings
+  std::string instance_;        // random id of this run, in PONG and HEARTBEAT: peers see a restart
   common::clock& clock_;        // time source (fake in tests)
   zmq::context_t ctx_;          // owns the sockets below
   std::unique_ptr<zap_handler> zap_;  // CURVE key check; null when insecure

@@ -14,15 +14,15 @@ void broker::on_hello(const peer& p, const hello_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
   workers_.hello(m.worker_id, p.id, clock_.now());
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
-  reply(p, heartbeat_msg{""});
+  reply(p, heartbeat_msg{instance_});
 }
 
 void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
-  if (m.worker_id.empty()) throw protocol_error("HEARTBEAT needs a worker id");
-  log::trace("heartbeat from worker {}", m.worker_id);
-  if (!workers_.touch(m.worker_id, clock_.now())) {  // expired earlier, or the broker restarted
-    log::info("worker {} is back", m.worker_id);
-    workers_.hello(m.worker_id, p.id, clock_.now());
+  if (m.sender.empty()) throw protocol_error("HEARTBEAT needs a worker id");
+  log::trace("heartbeat from worker {}", m.sender);
+  if (!workers_.touch(m.sender, clock_.now())) {  // expired earlier, or the broker restarted
+    log::info("worker {} is back", m.sender);
+    workers_.hello(m.sender, p.id, clock_.now());
   }
 }
 
@@ -36,7 +36,7 @@ void broker::tick() {
   std::vector<std::string> gone;
   workers_.each_watched([&](worker_rec& w) {
     zmq::message_t rid(w.control_id.data(), w.control_id.size());
-    if (send(router_, socket_kind::router, &rid, role::broker, heartbeat_msg{""}) == send_status::unreachable)
+    if (send(router_, socket_kind::router, &rid, role::broker, heartbeat_msg{instance_}) == send_status::unreachable)
       gone.push_back(w.id);
   });
   for (auto& id : gone) lose_worker(id, "its control channel disconnected");

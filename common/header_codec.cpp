@@ -23,14 +23,14 @@ void pack_fields(packer& p, const failed_msg& m) { p.pack(m.id).pack(m.kind).pac
 void pack_fields(packer& p, const busy_msg& m) {
   p.pack(m.id).pack(m.depth).pack(m.limit).pack(m.capacity).pack(m.retry_after_ms).pack(m.reason);
 }
-void pack_fields(packer&, const pong_msg&) {}
+void pack_fields(packer& p, const pong_msg& m) { p.pack(m.broker); }
 void pack_fields(packer& p, const error_msg& m) { p.pack(m.kind).pack(m.message); }
 void pack_fields(packer& p, const ready_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const task_msg& m) {
   p.pack(m.id).pack(m.task).pack(m.attempt).pack(m.deadline_ms);
 }
 void pack_fields(packer& p, const hello_msg& m) { p.pack(m.worker_id).pack(m.capacity).pack(m.version); }
-void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.worker_id); }
+void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.sender); }
 void pack_fields(packer& p, const bye_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const done_msg& m) {
   p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error);
@@ -54,7 +54,7 @@ void pack_fields(packer& p, const status_reply_msg& m) {
 }
 
 std::size_t field_count(const body& b) {
-  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 0, 2, 1, 4, 4, 3, 1, 1};
+  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 1, 2, 1, 4, 4, 3, 1, 1};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
 }
@@ -135,7 +135,7 @@ body unpack_body(command c, fields& f) {
       return m;
     }
     case command::status_reply: return unpack_status(f.map("snapshot"));
-    case command::pong: return pong_msg{};
+    case command::pong: return pong_msg{f.str("broker")};
     case command::error: return error_msg{f.str("kind"), f.str("message", max_header_bytes)};
     case command::ready: return ready_msg{f.str("worker_id")};
     case command::task: {
@@ -152,7 +152,7 @@ body unpack_body(command c, fields& f) {
       m.version = f.str("version");
       return m;
     }
-    case command::heartbeat: return heartbeat_msg{f.str("worker_id")};
+    case command::heartbeat: return heartbeat_msg{f.str("sender")};
     case command::bye: return bye_msg{f.str("worker_id")};
   }
   throw protocol_error("unknown command " + std::to_string(static_cast<unsigned>(c)));

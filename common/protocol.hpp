@@ -57,7 +57,8 @@ struct submit_msg {
   std::uint32_t max_attempts = 1;   // how many times the task may be started
 };
 
-// Client withdraws a task that has not been dispatched yet.
+// Client withdraws a task; from the broker to a worker's control channel, the
+// worker should stop running it (its result is no longer wanted).
 struct cancel_msg {
   std::string id;  // task id given in SUBMIT
 };
@@ -111,7 +112,9 @@ struct status_reply_msg {
 };
 
 // Broker answers PING.
-struct pong_msg {};
+struct pong_msg {
+  std::string broker;  // the broker's instance id, new at each start: a change means it restarted
+};
 
 // Broker reports a malformed or refused message.
 struct error_msg {
@@ -149,7 +152,7 @@ struct hello_msg {
 
 // Liveness, both ways; any message from a peer also counts as a sign of life.
 struct heartbeat_msg {
-  std::string worker_id;  // the sender's worker id ("" from the broker)
+  std::string sender;  // a worker's id, or from the broker its instance id (new at each start)
 };
 
 // A worker is stopping: send it no more tasks; its running ones will finish.

@@ -20,7 +20,7 @@ std::vector<body> one_of_each() {
           failed_msg{"id-4", "task_error", "disk full"},
           busy_msg{"id-5", 12, 24, 8, 1500, "queue_full"},
           status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456},
-          pong_msg{},
+          pong_msg{"b-7f3a"},
           error_msg{"protocol_error", "bad"},
           ready_msg{"w1"},
           task_msg{"id-6", "sleep", 2, 1700000000000},
