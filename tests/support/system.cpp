@@ -14,11 +14,22 @@ argon_system::argon_system(system_options opts) : opts_(std::move(opts)) {
     common::write_keyfile(keyfile);
   }
   endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
+  start_broker();
+  for (int i = 0; i < opts_.workers; ++i) add_worker(opts_.capacity);
+}
+
+void argon_system::start_broker() {
   std::vector<std::string> argv{exe("ARGON_BROKER"), "--bind", endpoint, "--verbose", "7"};
   for (auto& f : key_flags()) argv.push_back(f);
   for (auto& a : opts_.broker_args) argv.push_back(a);
-  broker = std::make_unique<child_process>(argv, dir.file("broker.log"));
-  for (int i = 0; i < opts_.workers; ++i) add_worker(opts_.capacity);
+  std::string log = broker_starts_++ ? "broker" + std::to_string(broker_starts_) + ".log" : "broker.log";
+  broker = std::make_unique<child_process>(argv, dir.file(log));
+}
+
+void argon_system::restart_broker(int sig) {
+  broker->stop(sig, std::chrono::seconds(40));
+  broker.reset();
+  start_broker();
 }
 
 child_process& argon_system::add_worker(int capacity, std::vector<std::string> extra) {

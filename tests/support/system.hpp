@@ -28,6 +28,9 @@ class argon_system {
   argon_system(const argon_system&) = delete;
   argon_system& operator=(const argon_system&) = delete;
 
+  // Kills the broker (SIGKILL unless another signal is given), waits for it to exit,
+  // and starts a new one on the same endpoint with the same flags.
+  void restart_broker(int sig = 9);
   // Starts one more worker process with this many slots.
   child_process& add_worker(int capacity, std::vector<std::string> extra = {});
   // Waits (up to 15 s) until the broker reports at least n slots; false on time-out.
@@ -47,6 +50,9 @@ class argon_system {
 
  private:
   system_options opts_;            // as given
+  int broker_starts_ = 0;          // brokers started so far, for log names
+
+  void start_broker();
 };
 
 }  // namespace argon::test
