@@ -1,8 +1,12 @@
+// The client's I/O thread: tasks, their timers, and what the broker says about them.
 #include "session.hpp"
 
 #include <sodium.h>
 
-#include "codec.hpp"
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -25,40 +29,48 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return fmt::format("{:g} s", static_cast<double>(ms.count()) / 1000.0);
 }
 
+void check_options(const client_options& o) {
+  if (o.broker.empty()) throw config_error("give the broker's endpoint, tcp://host:port");
+  if (!o.insecure && !o.keyfile) throw config_error("give a keyfile, or choose insecure to run without encryption");
+  if (o.heartbeat.count() <= 0) throw config_error("the heartbeat interval must be at least 1 ms");
+  if (o.liveness == 0) throw config_error("liveness must be at least 1 heartbeat");
+  if (o.reconnect_timeout.count() < 0) throw config_error("the reconnect timeout cannot be negative");
+}
+
 }  // namespace
 
-client::session::session(client_options opts)
-    : opts_(std::move(opts)), socket_(ctx_, zmq::socket_type::dealer) {
-  if (opts_.broker.empty()) throw config_error("give the broker's endpoint, tcp://host:port");
-  if (!opts_.insecure && !opts_.keyfile) throw config_error("give a keyfile, or choose insecure to run without encryption");
+client::session::session(client_options opts) : opts_(std::move(opts)) {
+  check_options(opts_);
   if (sodium_init() < 0) throw config_error("libsodium could not be initialised");
   endpoint_ = normalize_endpoint(opts_.broker);
-  if (opts_.keyfile) keys_ = load_keys(*opts_.keyfile);
   id_prefix_ = random_hex(4);
   rng_.seed(randombytes_random());
-  socket_.set(zmq::sockopt::linger, 0);
-  socket_.set(zmq::sockopt::routing_id, "c-" + random_hex(6));  // stable for this client object
-  socket_.set(zmq::sockopt::sndhwm, 100000);
-  socket_.set(zmq::sockopt::rcvhwm, 100000);
-  if (keys_) apply_curve_client(socket_, keys_->client, keys_->broker);
-  try {
-    socket_.connect(endpoint_);
-  } catch (const zmq::error_t& e) {
-    throw config_error("cannot use broker endpoint '" + endpoint_ + "': " + e.what());
-  }
-  watch_ = std::make_unique<zmq_watch>(loop_.get(), socket_, [this] { read_one(); });
   wake_ = std::make_unique<async_wake>(loop_.get(), [this] { take_inbox(); });
-  connect_timer_ = std::make_unique<timer>(loop_.get(), [this] { check_connection(); });
-  send_ping();
+  link_events events{
+      [this](message& m) { on_message(m); },
+      [this] { fail_unanswered(); },
+      [this] { resend_unfinished(); },
+      [this] { fail_after_loss(); },
+  };
+  link_ = std::make_unique<broker_link>(loop_.get(), make_link_settings(), std::move(events), clock_);
   io_ = std::thread([this] { loop_.run(); });
 }
 
 client::session::~session() {
   post([this] { shut_down(); });
   io_.join();
-  connect_timer_.reset();
+  link_.reset();
   wake_.reset();
-  watch_.reset();
+}
+
+link_settings client::session::make_link_settings() {
+  link_settings s;
+  s.endpoint = endpoint_;
+  s.routing_id = "c-" + random_hex(6);  // stable for this client object, across reconnects
+  if (opts_.keyfile) s.keys = load_keys(*opts_.keyfile);
+  s.connect_timeout = opts_.connect_timeout;
+  s.keepalive = keepalive_settings{opts_.heartbeat, opts_.liveness};
+  return s;
 }
 
 void client::session::post(std::function<void()> fn) {
@@ -83,110 +95,140 @@ std::string client::session::next_id() { return id_prefix_ + "-" + std::to_strin
 
 void client::session::start_task(std::unique_ptr<pending_task> t) {
   t->id = next_id();
+  t->seq = id_counter_;
   if (closing_) return t->on_done(result::failure(t->id, "cancelled", "the client is shutting down"));
   if (t->payload.size() > opts_.max_payload)
     return t->on_done(result::failure(t->id, "payload_too_large",
                                       fmt::format("payload of {} bytes is over the limit of {} bytes", t->payload.size(), opts_.max_payload)));
-  t->first_sent = clock_.now();
-  if (t->opts.timeout.count() > 0) {
-    std::string id = t->id;
-    auto limit = t->opts.timeout;
-    t->timeout_timer = std::make_unique<timer>(loop_.get(), [this, id, limit] {
-      zmq::message_t none;
-      (void)send(socket_, socket_kind::dealer, nullptr, role::client, cancel_msg{id}, &none);
-      watch_->drain();
-      resolve(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
-    });
-    t->timeout_timer->start(limit);
-  }
+  t->submitted_at = clock_.now();
+  arm_timeout(*t);
   pending_task& ref = *t;
   tasks_.emplace(t->id, std::move(t));
   send_submit(ref);
 }
 
+// The caller's timeout: withdraw the task from the broker and tell the caller.
+void client::session::arm_timeout(pending_task& t) {
+  if (t.opts.timeout.count() <= 0) return;
+  std::string id = t.id;
+  auto limit = t.opts.timeout;
+  t.timeout_timer = std::make_unique<timer>(loop_.get(), [this, id, limit] {
+    (void)link_->send(cancel_msg{id});
+    resolve(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
+  });
+  t.timeout_timer->start(limit);
+}
+
+// Sends (or resends) a task under its own id. While the broker is lost the task
+// is held instead: resend_unfinished sends it when the broker answers again.
 void client::session::send_submit(pending_task& t) {
+  t.state = pending_state::awaiting_outcome;
+  if (link_->lost()) return;
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
-  submit_msg m{t.id, t.name, t.opts.pri, static_cast<std::uint32_t>(t.opts.timeout.count()), t.opts.max_attempts};
-  const bool sent = send(socket_, socket_kind::dealer, nullptr, role::client, m, &payload) == send_status::sent;
-  watch_->drain();
-  if (!sent)
+  submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts};
+  if (link_->send(m, &payload) != send_status::sent)
     resolve(t.id, result::failure(t.id, "unreachable",
                                   "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));
 }
 
-void client::session::send_ping() {
-  last_ping_ = clock_.now();
-  (void)send(socket_, socket_kind::dealer, nullptr, role::client, ping_msg{});
-  connect_timer_->start(opts_.connect_timeout);
-  watch_->drain();
-}
-
-// No PONG yet: tasks sent more than connect_timeout ago fail as unreachable, and we ask again.
-void client::session::check_connection() {
-  if (connected_ || closing_) return;
-  const auto cutoff = clock_.now() - opts_.connect_timeout;
-  std::vector<std::string> stale;
-  for (auto& [id, t] : tasks_)
-    if (t->first_sent <= cutoff) stale.push_back(id);
-  const std::string why = fmt::format(
-      "the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
-      endpoint_, seconds_text(opts_.connect_timeout));
-  if (!stale.empty()) log::info("{}", why);  // the result carries the message to the caller
-  for (auto& id : stale) resolve(id, result::failure(id, "unreachable", why));
-  send_ping();
+// The broker counts a task's timeout from when it accepts the task; the caller
+// counts from submit(), so a resend carries only what is left (at least 1 ms).
+std::uint32_t client::session::remaining_timeout_ms(const pending_task& t) const {
+  if (t.opts.timeout.count() <= 0) return 0;
+  const auto spent = std::chrono::duration_cast<millis>(clock_.now() - t.submitted_at);
+  const long long left = (t.opts.timeout - spent).count();
+  return static_cast<std::uint32_t>(std::clamp<long long>(left, 1, std::numeric_limits<std::uint32_t>::max()));
 }
 
 void client::session::ask_status(status_waiter w) {
   if (closing_) return w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client is shutting down")));
   status_waiters_.push_back(std::move(w));
-  (void)send(socket_, socket_kind::dealer, nullptr, role::client, status_msg{});
-  watch_->drain();
+  send_status_request();
 }
 
-void client::session::read_one() {
-  auto f = read_frames(socket_, socket_kind::dealer);
-  if (!f) return;
-  try {
-    message m = decode(*f);
-    on_message(m);
-  } catch (const protocol_error& e) {
-    log::warn("malformed message from the broker: {}", e.what());
+// Any STATUS_REPLY is a fresh snapshot, so a resent request can serve any waiter.
+void client::session::send_status_request() {
+  if (link_->lost()) return;
+  (void)link_->send(status_msg{});
+}
+
+// No PONG yet: tasks sent more than connect_timeout ago fail as unreachable.
+void client::session::fail_unanswered() {
+  if (closing_) return;
+  const auto cutoff = clock_.now() - opts_.connect_timeout;
+  std::vector<std::string> stale;
+  for (auto& [id, t] : tasks_)
+    if (t->submitted_at <= cutoff) stale.push_back(id);
+  const std::string why = fmt::format(
+      "the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
+      endpoint_, seconds_text(opts_.connect_timeout));
+  if (!stale.empty()) log::info("{}", why);  // the result carries the message to the caller
+  for (auto& id : stale) resolve(id, result::failure(id, "unreachable", why));
+}
+
+// The broker restarted or came back: it may have lost any task we sent, so every
+// unfinished one goes again, oldest first. Those backing off go when their timer fires.
+void client::session::resend_unfinished() {
+  std::vector<const pending_task*> todo;
+  for (auto& [id, t] : tasks_)
+    if (t->state == pending_state::awaiting_outcome) todo.push_back(t.get());
+  std::sort(todo.begin(), todo.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  std::vector<std::string> ids;
+  for (auto* t : todo) ids.push_back(t->id);
+  log::debug("resubmitting {} unfinished tasks", ids.size());
+  for (auto& id : ids) {
+    auto it = tasks_.find(id);  // an earlier send may have resolved it
+    if (it != tasks_.end()) send_submit(*it->second);
   }
+  for (std::size_t i = 0; i < status_waiters_.size(); ++i) send_status_request();
+}
+
+// While the broker is lost: a task unfinished for reconnect_timeout since the
+// loss (or since its submission, if later) fails as unreachable.
+void client::session::fail_after_loss() {
+  if (closing_ || opts_.reconnect_timeout.count() == 0) return;
+  const time_point now = clock_.now();
+  const time_point lost_since = link_->health().lost_since();
+  std::vector<std::string> expired;
+  for (auto& [id, t] : tasks_)
+    if (now - std::max(lost_since, t->submitted_at) >= opts_.reconnect_timeout) expired.push_back(id);
+  if (expired.empty()) return;
+  const double silent = std::chrono::duration<double>(now - link_->health().last_heard()).count();
+  const std::string why = fmt::format("the broker at {} has not answered for {} s", endpoint_, std::lround(silent));
+  log::warn("{}: {} unfinished task{} fail as unreachable", why, expired.size(), expired.size() == 1 ? "" : "s");
+  for (auto& id : expired) resolve(id, result::failure(id, "unreachable", why));
 }
 
 void client::session::on_message(message& m) {
   if (auto* r = std::get_if<result_msg>(&m.content)) return resolve(r->id, result::success(r->id, m.payload.to_string()));
   if (auto* f = std::get_if<failed_msg>(&m.content)) return resolve(f->id, result::failure(f->id, f->kind, f->message));
   if (auto* b = std::get_if<busy_msg>(&m.content)) return on_busy(*b);
-  if (auto* s = std::get_if<status_reply_msg>(&m.content)) {
-    if (status_waiters_.empty()) return;
-    status_waiters_.front()->set_value(*s);
-    status_waiters_.pop_front();
-    return;
-  }
-  if (std::holds_alternative<pong_msg>(m.content)) {
-    if (!connected_) log::info("broker at {} answered", endpoint_);
-    connected_ = true;
-    connect_timer_->stop();
-    return;
-  }
+  if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(*s);
   if (auto* e = std::get_if<error_msg>(&m.content)) return log::warn("broker reported {}: {}", e->kind, e->message);
   log::warn("unexpected {} from the broker", command_name(command_of(m.content)));
+}
+
+void client::session::on_status_reply(const status_reply_msg& s) {
+  if (status_waiters_.empty()) return;  // an answer to a resent request
+  status_waiters_.front()->set_value(s);
+  status_waiters_.pop_front();
 }
 
 void client::session::on_busy(const busy_msg& b) {
   auto it = tasks_.find(b.id);
   if (it == tasks_.end()) return;
   pending_task& t = *it->second;
+  if (t.state == pending_state::backing_off) return log::debug("task {}: BUSY for a copy sent earlier, ignored", t.id);
   const retry_policy& p = opts_.retry;
   const bool retry = t.opts.retry.value_or(p.enabled);
-  const bool in_time = p.deadline.count() == 0 || clock_.now() - t.first_sent < p.deadline;
+  const bool in_time = p.deadline.count() == 0 || clock_.now() - t.submitted_at < p.deadline;
   busy_info info{b.depth, b.limit, b.capacity, millis(b.retry_after_ms), b.reason};
   if (!retry || t.busy_tries >= p.max_attempts || !in_time) return resolve(b.id, result::refused(b.id, info));
   ++t.busy_tries;
   auto delay = busy_backoff(p, t.busy_tries, info.retry_after, std::uniform_real_distribution<double>(0, 1)(rng_));
   log::debug("task {} busy ({}), retry {} in {} ms", t.id, b.reason, t.busy_tries, delay.count());
+  t.state = pending_state::backing_off;
   pending_task* target = &t;
   t.retry_timer = std::make_unique<timer>(loop_.get(), [this, target] { send_submit(*target); });
   t.retry_timer->start(delay);
@@ -195,7 +237,7 @@ void client::session::on_busy(const busy_msg& b) {
 void client::session::resolve(const std::string& id, result r) {
   auto it = tasks_.find(id);
   if (it == tasks_.end()) {
-    log::debug("no task {} is waiting (already finished or timed out)", id);
+    log::debug("no task {} is waiting (already finished or timed out): outcome ignored", id);
     return;
   }
   std::unique_ptr<pending_task> t = std::move(it->second);
@@ -210,7 +252,7 @@ void client::session::shut_down() {
   for (auto& id : ids) resolve(id, result::failure(id, "cancelled", "the client was destroyed before the task finished"));
   for (auto& w : status_waiters_) w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client was destroyed")));
   status_waiters_.clear();
-  connect_timer_->stop();
+  link_->stop();
   loop_.stop();
 }
 

@@ -1,11 +1,18 @@
-// The client's I/O side: one DEALER socket, a libuv loop on its own thread,
-// and every task that has not had its result yet.
+// The client's I/O side: a libuv loop on its own thread, the link to the
+// broker, and every task that has not had its result yet.
 //
 // Requests from other threads arrive through a mutex-guarded inbox and a
 // uv_async wake-up; everything else happens on the I/O thread, so the task
 // table needs no lock. A PING on start-up checks that the broker answers:
 // CURVE refusals are silent, so a task still unanswered connect_timeout after
 // it was sent while no PONG has come fails as "unreachable" rather than hang.
+// Once the broker has answered, the client keeps every unfinished task until
+// its one outcome arrives: when the broker restarts or comes back after being
+// lost, each is sent again under its own id (the broker ignores ids it still
+// knows), and while the broker is lost new tasks wait instead of being sent.
+// Tasks still unfinished reconnect_timeout after the loss fail as
+// "unreachable". Outcomes for tasks already resolved are dropped, so the
+// caller hears exactly once per task.
 #pragma once
 
 #include <deque>
@@ -20,21 +27,28 @@
 #include "argon/client.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
-#include "keys.hpp"
+#include "broker_link.hpp"
 #include "uv_handles.hpp"
-#include "zmq_watch.hpp"
 
 namespace argon {
+
+// Where an unfinished task stands on the client's side.
+enum class pending_state {
+  awaiting_outcome,  // sent (or held while the broker is lost); the broker owes an outcome
+  backing_off,       // refused as busy; its retry timer will send it again
+};
 
 // A task the client is waiting on.
 struct pending_task {
   std::string id;                             // task id, unique per client
+  std::uint64_t seq = 0;                      // submission order, kept when resubmitting
   std::string name;                           // task name
-  zmq::message_t payload;                     // input, kept for busy retries
+  zmq::message_t payload;                     // input, kept for busy retries and resubmits
   submit_options opts;                        // as given
   std::function<void(result)> on_done;        // called once, on the I/O thread
+  pending_state state = pending_state::awaiting_outcome;  // changed only by send_submit and on_busy
   std::uint32_t busy_tries = 0;               // busy retries so far
-  common::time_point first_sent;              // when it was first sent
+  common::time_point submitted_at;            // when the caller submitted it; timeouts count from here
   std::unique_ptr<common::timer> retry_timer;    // pending busy retry
   std::unique_ptr<common::timer> timeout_timer;  // the caller's timeout
 };
@@ -59,31 +73,30 @@ struct client::session {
 
  private:
   void take_inbox();
-  void read_one();
+  link_settings make_link_settings();
   void on_message(common::message& m);
+  void on_status_reply(const common::status_reply_msg& s);
   void on_busy(const common::busy_msg& b);
+  void arm_timeout(pending_task& t);
   void send_submit(pending_task& t);
-  void send_ping();
-  void check_connection();
+  [[nodiscard]] std::uint32_t remaining_timeout_ms(const pending_task& t) const;
+  void send_status_request();
+  void fail_unanswered();
+  void resend_unfinished();
+  void fail_after_loss();
   void resolve(const std::string& id, result r);
   void shut_down();
   std::string next_id();
 
   common::steady_clock clock_;           // time for deadlines
   common::event_loop loop_;              // the I/O thread's loop
-  zmq::context_t ctx_;                   // owns the socket
-  zmq::socket_t socket_;                 // the DEALER
-  std::optional<common::role_keys> keys_;  // CURVE keys; empty when insecure
-  std::unique_ptr<common::zmq_watch> watch_;     // loop watch on socket_
+  std::unique_ptr<broker_link> link_;    // the socket to the broker and its keep-alive
   std::unique_ptr<common::async_wake> wake_;     // inbox wake-up
-  std::unique_ptr<common::timer> connect_timer_; // PONG watchdog
   std::mutex inbox_mutex_;               // guards inbox_
   std::vector<std::function<void()>> inbox_;  // work posted from other threads
   std::unordered_map<std::string, std::unique_ptr<pending_task>> tasks_;  // by id
   std::deque<status_waiter> status_waiters_;  // in request order
-  bool connected_ = false;               // a PONG has arrived
   bool closing_ = false;                 // shutting down: new tasks are cancelled
-  common::time_point last_ping_;         // when the last PING went out
   std::string id_prefix_;                // random per client
   std::uint64_t id_counter_ = 0;         // per task
   std::mt19937_64 rng_;                  // jitter

@@ -7,6 +7,17 @@
 // error kind (task_error, busy, unreachable, timeout, payload_too_large,
 // protocol_error, cancelled). value() throws task_failed for the errors,
 // as Argon 0.18's ->result croaked.
+//
+// The backlog is the client's. Until the broker first answers, a task left
+// unanswered for connect_timeout fails as unreachable (the key may be
+// wrong). After that the client PINGs every heartbeat; when the broker
+// restarts (its PONG names a new instance) every unfinished task is
+// submitted again under its own id. When nothing has come from the broker
+// for liveness x heartbeat, the client keeps its tasks, makes a new socket
+// (same routing id and keys) 1 s, 2 s, 4 s ... apart, at most 32 s, and
+// resubmits them once the broker answers; tasks still unfinished
+// reconnect_timeout after the loss fail as unreachable. A duplicate outcome
+// for a task already resolved is dropped.
 #pragma once
 
 #include <chrono>
@@ -41,13 +52,16 @@ struct client_options {
   std::optional<std::string> keyfile;              // shared keyfile; required unless insecure
   bool insecure = false;                           // plaintext, only when asked for
   retry_policy retry;                              // busy handling
-  std::chrono::milliseconds connect_timeout{5000}; // no PONG by then: tasks fail as unreachable
+  std::chrono::milliseconds connect_timeout{5000}; // no first PONG by then: tasks fail as unreachable
+  std::chrono::milliseconds heartbeat{1000};       // PING interval once the broker has answered
+  std::uint32_t liveness = 3;                      // heartbeats without a word from the broker before it is lost
+  std::chrono::milliseconds reconnect_timeout{60000}; // broker lost this long: unfinished tasks fail as unreachable; 0 = never
   std::size_t max_payload = 16u << 20;             // larger payloads are refused before sending
 };
 
 struct submit_options {
   common::priority pri = common::priority::normal;  // lane
-  std::chrono::milliseconds timeout{0};             // give up waiting after this long; 0 = never
+  std::chrono::milliseconds timeout{0};             // give up this long after submit(), resubmits included; 0 = never
   std::uint32_t max_attempts = 3;                   // starts the broker may make of the task
   std::optional<bool> retry;                        // overrides retry_policy::enabled
 };

@@ -1,0 +1,141 @@
+// broker_link: the socket's life cycle, PINGs and the broker's liveness (see broker_link.hpp).
+#include "broker_link.hpp"
+
+#include "errors.hpp"
+#include "log.hpp"
+
+namespace argon {
+
+using namespace argon::common;
+
+namespace {
+
+double seconds_between(time_point from, time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+broker_link::broker_link(uv_loop_t* loop, link_settings s, link_events e, const clock& c)
+    : loop_(loop), settings_(std::move(s)), events_(std::move(e)), clock_(c), health_(settings_.keepalive) {
+  first_answer_ = std::make_unique<timer>(loop_, [this] { check_first_answer(); });
+  heartbeat_ = std::make_unique<timer>(loop_, [this] { tick(); });
+  open_socket();
+  ping();
+}
+
+broker_link::~broker_link() { close_socket(); }
+
+void broker_link::open_socket() {
+  socket_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::routing_id, settings_.routing_id);
+  socket_.set(zmq::sockopt::sndhwm, 100000);
+  socket_.set(zmq::sockopt::rcvhwm, 100000);
+  // libzmq's own TCP retries back off like ours instead of every 100 ms for ever.
+  socket_.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(keepalive::max_backoff.count()));
+  if (settings_.keys) apply_curve_client(socket_, settings_.keys->client, settings_.keys->broker);
+  try {
+    socket_.connect(settings_.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw config_error("cannot use broker endpoint '" + settings_.endpoint + "': " + e.what());
+  }
+  watch_ = std::make_unique<zmq_watch>(loop_, socket_, [this] { read_one(); });
+}
+
+// The watch goes first: libuv must stop polling the fd before libzmq closes it.
+void broker_link::close_socket() {
+  watch_.reset();
+  if (socket_) socket_.close();
+}
+
+void broker_link::reconnect() {
+  ++reconnects_;
+  log::info("reconnecting to the broker at {} (attempt {})", settings_.endpoint, reconnects_);
+  close_socket();
+  open_socket();  // the endpoint connected before, so this does not throw
+  ping();
+}
+
+send_status broker_link::send(const body& b, zmq::message_t* payload) {
+  const send_status st = common::send(socket_, socket_kind::dealer, nullptr, role::client, b, payload);
+  if (watch_) watch_->drain();  // the send may have consumed the fd's edge
+  return st;
+}
+
+void broker_link::stop() {
+  first_answer_->stop();
+  heartbeat_->stop();
+}
+
+void broker_link::read_one() {
+  auto f = read_frames(socket_, socket_kind::dealer);
+  if (!f) return;
+  health_.heard(clock_.now());
+  message m;
+  try {
+    m = decode(*f);
+  } catch (const protocol_error& e) {
+    log::warn("malformed message from the broker: {}", e.what());
+    return;
+  }
+  if (auto* p = std::get_if<pong_msg>(&m.content)) return on_pong(*p);
+  events_.on_message(m);
+}
+
+void broker_link::on_pong(const pong_msg& p) {
+  const time_point lost_since = health_.lost_since();
+  switch (health_.pong(clock_.now(), p.broker)) {
+    case pong_news::first_contact:
+      log::info("broker at {} answered", settings_.endpoint);
+      first_answer_->stop();
+      heartbeat_->start(settings_.keepalive.heartbeat, settings_.keepalive.heartbeat);
+      return;
+    case pong_news::same_broker:
+      return;
+    case pong_news::restarted:
+      log::info("broker restarted: the broker at {} is a new instance ({}); resubmitting unfinished tasks",
+                settings_.endpoint, p.broker);
+      break;
+    case pong_news::back:
+      log::info("the broker at {} answers again after {:.1f} s; resubmitting unfinished tasks", settings_.endpoint,
+                seconds_between(lost_since, clock_.now()));
+      break;
+  }
+  reconnects_ = 0;
+  events_.on_answer_again();
+}
+
+void broker_link::ping() {
+  (void)send(ping_msg{});
+  if (health_.state() == link_state::connecting) first_answer_->start(settings_.connect_timeout);
+}
+
+// Before the first PONG: the owner fails what waited too long, and we ask again.
+void broker_link::check_first_answer() {
+  if (health_.state() != link_state::connecting) return;
+  events_.on_no_answer();
+  ping();
+}
+
+void broker_link::tick() {
+  const time_point now = clock_.now();
+  switch (health_.tick(now)) {
+    case tick_action::none:
+      break;
+    case tick_action::ping:
+      ping();
+      break;
+    case tick_action::lose:
+      log::warn("the broker at {} is lost: nothing from it for {:.1f} s; keeping unfinished tasks and reconnecting",
+                settings_.endpoint, seconds_between(health_.last_heard(), now));
+      reconnect();
+      break;
+    case tick_action::reconnect:
+      reconnect();
+      break;
+  }
+  if (lost()) events_.on_still_lost();
+}
+
+}  // namespace argon
