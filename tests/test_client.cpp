@@ -1,15 +1,93 @@
-// Client values: busy backoff, results and task_failed; and the client's
-// handling of a broker that never answers, without a real broker.
+// Client values: busy backoff, results and task_failed; the keep-alive's
+// timing; and, against a fake broker played by the test thread, how the
+// client rides out a broker that never answers, restarts, or goes away and
+// comes back: unfinished tasks are resubmitted and each resolves once.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <thread>
 
 #include "argon/client.hpp"
+#include "codec.hpp"
 #include "errors.hpp"
+#include "keepalive.hpp"
 #include "support/process.hpp"
 
 using namespace argon;
 using namespace std::chrono_literals;
+
+namespace {
+
+// One message the fake broker received, with its sender.
+struct received {
+  zmq::message_t routing_id;  // the client's routing id
+  common::message msg;        // what it sent
+};
+
+// A broker played by the test thread: a ROUTER that answers PING with PONG
+// naming `instance`, and hands every other message to the test.
+struct fake_broker {
+  zmq::context_t ctx;                                    // private context
+  zmq::socket_t router{ctx, zmq::socket_type::router};   // bound on loopback
+  std::string endpoint;                                  // where it is bound
+  std::string instance;                                  // the instance id its PONGs carry
+  int pings = 0;                                         // PINGs answered
+
+  fake_broker(std::string id, const std::string& bind_to) : instance(std::move(id)) {
+    router.set(zmq::sockopt::linger, 0);
+    router.set(zmq::sockopt::router_handover, 1);
+    router.bind(bind_to);
+    endpoint = router.get(zmq::sockopt::last_endpoint);
+  }
+
+  // The next message other than PING within limit, answering PINGs meanwhile.
+  std::optional<received> next(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      if (zmq::poll(&item, 1, std::max(left, 1ms)) == 0) continue;
+      auto f = common::read_frames(router, common::socket_kind::router);
+      if (!f) continue;
+      received r{std::move(f->routing_id), common::decode(*f)};
+      if (!std::holds_alternative<common::ping_msg>(r.msg.content)) return r;
+      ++pings;
+      reply(r.routing_id, common::pong_msg{instance});
+    }
+    return std::nullopt;
+  }
+
+  // The next SUBMIT within limit (other messages are skipped).
+  std::optional<received> next_submit(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      auto r = next(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()));
+      if (r && std::holds_alternative<common::submit_msg>(r->msg.content)) return r;
+    }
+    return std::nullopt;
+  }
+
+  void reply(const zmq::message_t& to, const common::body& b, const std::string& payload = "") {
+    zmq::message_t p(payload.data(), payload.size());
+    (void)common::send(router, common::socket_kind::router, &to, common::role::broker, b, &p);
+  }
+};
+
+const common::submit_msg& submit_of(const received& r) { return std::get<common::submit_msg>(r.msg.content); }
+
+client_options fast_options(const std::string& endpoint) {
+  client_options o;
+  o.broker = endpoint;
+  o.insecure = true;
+  o.heartbeat = 100ms;
+  o.liveness = 3;
+  return o;
+}
+
+}  // namespace
 
 TEST_SUITE("unit") {
 TEST_CASE("busy backoff follows Argon's 1 + ln n seconds") {
@@ -97,5 +175,144 @@ TEST_CASE("destroying a client resolves its unfinished tasks as cancelled") {
   }
   REQUIRE(pending.wait_for(0s) == std::future_status::ready);
   CHECK(pending.get().error_kind() == "cancelled");
+}
+
+TEST_CASE("keep-alive: ping while the broker talks, lose it after liveness beats, reconnect 1, 2, 4 ... 32 s apart") {
+  common::fake_clock clk;
+  keepalive k({100ms, 3});
+  CHECK(k.state() == link_state::connecting);
+  CHECK(k.tick(clk.now()) == tick_action::none);  // before the first PONG the connect timeout rules
+  CHECK(k.pong(clk.now(), "b-1") == pong_news::first_contact);
+  clk.advance(100ms);
+  CHECK(k.tick(clk.now()) == tick_action::ping);
+  k.heard(clk.now());  // any message is a sign of life
+  clk.advance(200ms);
+  CHECK(k.tick(clk.now()) == tick_action::ping);
+  clk.advance(100ms);
+  CHECK(k.tick(clk.now()) == tick_action::lose);
+  CHECK(k.state() == link_state::lost);
+  const auto lost = clk.now();
+  std::vector<long> gaps;
+  auto last = lost;
+  while (clk.now() - lost < 200s) {
+    clk.advance(100ms);
+    if (k.tick(clk.now()) != tick_action::reconnect) continue;
+    gaps.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(clk.now() - last).count());
+    last = clk.now();
+  }
+  REQUIRE(gaps.size() >= 7);
+  CHECK(gaps[0] == 1000);
+  CHECK(gaps[1] == 2000);
+  CHECK(gaps[2] == 4000);
+  CHECK(gaps[3] == 8000);
+  CHECK(gaps[4] == 16000);
+  CHECK(gaps[5] == 32000);
+  CHECK(gaps[6] == 32000);
+  CHECK(k.pong(clk.now(), "b-1") == pong_news::back);
+  CHECK(k.state() == link_state::alive);
+  CHECK(k.pong(clk.now(), "b-1") == pong_news::same_broker);
+  CHECK(k.pong(clk.now(), "b-2") == pong_news::restarted);
+  clk.advance(300ms);
+  CHECK(k.tick(clk.now()) == tick_action::lose);
+  clk.advance(100ms);
+  CHECK(k.tick(clk.now()) == tick_action::none);
+  clk.advance(900ms);
+  CHECK(k.tick(clk.now()) == tick_action::reconnect);  // a new loss starts the backoff again at 1 s
+}
+
+TEST_CASE("keep-alive options are checked") {
+  client_options o = fast_options("tcp://127.0.0.1:1");
+  o.heartbeat = 0ms;
+  CHECK_THROWS_AS(client{o}, common::config_error);
+  o.heartbeat = 100ms;
+  o.liveness = 0;
+  CHECK_THROWS_AS(client{o}, common::config_error);
+}
+
+TEST_CASE("a broker restart: the client resubmits its unfinished task under the same id, and a doubled result resolves it once") {
+  fake_broker broker("b-1", "tcp://127.0.0.1:*");
+  client c(fast_options(broker.endpoint));
+  std::atomic<int> calls{0};
+  std::promise<result> first;
+  submit_options so;
+  so.timeout = 20s;
+  c.submit("echo", "hello", so, [&](result r) {
+    if (calls++ == 0) first.set_value(std::move(r));
+  });
+  auto sent = broker.next_submit(3s);
+  REQUIRE(sent);
+  const std::string id = submit_of(*sent).id;
+  CHECK(sent->msg.payload.to_string() == "hello");
+  CHECK(submit_of(*sent).timeout_ms <= 20000);
+  std::this_thread::sleep_for(200ms);  // the restart comes later, so less of the timeout is left
+  broker.instance = "b-2";              // the broker "restarted": it knows no task
+  auto again = broker.next_submit(3s);
+  REQUIRE(again);
+  CHECK(submit_of(*again).id == id);
+  CHECK(submit_of(*again).task == "echo");
+  CHECK(again->msg.payload.to_string() == "hello");
+  CHECK(submit_of(*again).timeout_ms >= 1);
+  CHECK(submit_of(*again).timeout_ms < submit_of(*sent).timeout_ms);  // the caller's timeout still counts from submit()
+  broker.reply(again->routing_id, common::result_msg{id}, "value");
+  broker.reply(again->routing_id, common::result_msg{id}, "value");
+  auto outcome = first.get_future();
+  REQUIRE(outcome.wait_for(3s) == std::future_status::ready);
+  CHECK(outcome.get().value() == "value");
+  (void)broker.next(300ms);  // the duplicate arrives and is dropped
+  CHECK(calls == 1);
+  auto later = c.submit("echo", "still here");  // and the client carries on
+  auto next = broker.next_submit(3s);
+  REQUIRE(next);
+  broker.reply(next->routing_id, common::result_msg{submit_of(*next).id}, "still here");
+  REQUIRE(later.wait_for(3s) == std::future_status::ready);
+  CHECK(later.get().value() == "still here");
+}
+
+TEST_CASE("a broker that goes away and comes back on the same port gets every unfinished task again") {
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(test::free_port());
+  std::string same_or_new;
+  SUBCASE("as a new instance") { same_or_new = "b-2"; }
+  SUBCASE("as the same instance") { same_or_new = "b-1"; }
+  auto gone = std::make_unique<fake_broker>("b-1", endpoint);
+  client c(fast_options(endpoint));
+  auto before = c.submit("echo", "before");
+  auto sent = gone->next_submit(3s);
+  REQUIRE(sent);
+  const std::string first_id = submit_of(*sent).id;
+  gone.reset();                          // silent: no PONG, no socket
+  std::this_thread::sleep_for(700ms);    // lost after 3 x 100 ms
+  auto during = c.submit("echo", "during");  // held until the broker answers
+  std::this_thread::sleep_for(800ms);
+  fake_broker back(same_or_new, endpoint);
+  std::map<std::string, received> got;
+  const auto end = std::chrono::steady_clock::now() + 8s;
+  while (got.size() < 2 && std::chrono::steady_clock::now() < end) {
+    auto r = back.next_submit(500ms);
+    if (r) got.emplace(submit_of(*r).id, std::move(*r));
+  }
+  REQUIRE(got.size() == 2);
+  REQUIRE(got.count(first_id) == 1);
+  for (auto& [id, r] : got) back.reply(r.routing_id, common::result_msg{id}, r.msg.payload.to_string());
+  REQUIRE(before.wait_for(3s) == std::future_status::ready);
+  CHECK(before.get().value() == "before");
+  REQUIRE(during.wait_for(3s) == std::future_status::ready);
+  CHECK(during.get().value() == "during");
+}
+
+TEST_CASE("a broker lost for longer than reconnect_timeout: unfinished tasks fail as unreachable, saying for how long") {
+  auto broker = std::make_unique<fake_broker>("b-1", "tcp://127.0.0.1:*");
+  client_options o = fast_options(broker->endpoint);
+  o.reconnect_timeout = 500ms;
+  client c(o);
+  auto task = c.submit("echo", "x");
+  REQUIRE(broker->next_submit(3s));
+  const auto closed = std::chrono::steady_clock::now();
+  broker.reset();
+  REQUIRE(task.wait_for(5s) == std::future_status::ready);
+  CHECK(std::chrono::steady_clock::now() - closed >= 700ms);  // liveness (300 ms) + reconnect_timeout (500 ms), less a tick
+  auto r = task.get();
+  CHECK(r.error_kind() == "unreachable");
+  CHECK(r.error_message().find("has not answered for") != std::string::npos);
+  CHECK(r.error_message().find(o.broker) != std::string::npos);
 }
 }
