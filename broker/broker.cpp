@@ -21,7 +21,8 @@ std::string random_instance_id() {
 }  // namespace
 
 broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
-    : cfg_(cfg), instance_(random_instance_id()), clock_(clk), router_(ctx_, zmq::socket_type::router), heartbeat_(loop, [this] { tick(); }) {
+    : cfg_(cfg), instance_(random_instance_id()), clock_(clk), router_(ctx_, zmq::socket_type::router),
+      finished_(millis(cfg.result_ttl_ms), cfg.result_bytes_limit), heartbeat_(loop, [this] { tick(); }) {
   stats_.started = clock_.now();
   if (cfg_.keys) {
     zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
@@ -54,6 +55,7 @@ void broker::read_one() {
   if (!f) return;
   handle(*f);
   dispatch();
+  check_drained();
 }
 
 void broker::handle(frames& f) {

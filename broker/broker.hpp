@@ -9,6 +9,8 @@
 // until its outcome is sent, so it is never lost between structures.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,6 +20,7 @@
 #include "clock.hpp"
 #include "codec.hpp"
 #include "config.hpp"
+#include "finished_cache.hpp"
 #include "handshake_watch.hpp"
 #include "uv_handles.hpp"
 #include "log_limiter.hpp"
@@ -40,6 +43,11 @@ class broker {
   [[nodiscard]] std::string endpoint() const;
   // A snapshot of state and counters, as STATUS returns it.
   [[nodiscard]] common::status_reply_msg snapshot() const;
+  // Stops taking new tasks (BUSY "draining") and calls on_drained once every
+  // accepted task has had its outcome sent. Queued tasks still run.
+  void drain(std::function<void()> on_drained);
+  // Tasks accepted whose outcome has not been sent yet.
+  [[nodiscard]] std::size_t unfinished() const { return tasks_.size(); }
 
  private:
   // The sender of the message being handled.
@@ -61,7 +69,15 @@ class broker {
   void on_cancel(const peer& p, const common::cancel_msg& m);
   void on_status(const peer& p);
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
+  bool known_task(const peer& p, const std::string& key);
   task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);
+
+  // how tasks end (task_endings.cpp)
+  void conclude(task& t, const common::body& outcome, zmq::message_t* output);
+  void end_early(task& t, const char* kind, const std::string& text);
+  void abandon_run(task& t);
+  void expire_deadlines();
+  void check_drained();
 
   // worker control channel and liveness (control_handlers.cpp)
   void on_hello(const peer& p, const common::hello_msg& m);
@@ -90,6 +106,10 @@ class broker {
   std::unique_ptr<zap_handler> zap_;  // CURVE key check; null when insecure
   zmq::socket_t router_;        // the one endpoint
   std::unordered_map<std::string, task, string_hash, std::equal_to<>> tasks_;  // every task not yet answered
+  std::multimap<common::time_point, task*> deadlines_;  // tasks with a timeout, soonest first
+  finished_cache finished_;     // outcomes of recently finished tasks, for duplicate SUBMITs
+  bool draining_ = false;       // shutting down: new SUBMITs get BUSY "draining"
+  std::function<void()> on_drained_;  // called once when draining and nothing is unfinished
   task_queue queue_;            // tasks waiting for a slot
   worker_registry workers_;     // slots and who is ready
   stats stats_;                 // counters and averages

@@ -1,5 +1,6 @@
 // Client commands: SUBMIT, CANCEL, STATUS. A SUBMIT ends in exactly one of:
-// queued (then RESULT or FAILED later), BUSY, or FAILED at once.
+// queued (then RESULT or FAILED later), BUSY, or FAILED at once. A SUBMIT
+// of a task already queued, running or recently finished is not run again.
 #include <algorithm>
 #include <cmath>
 
@@ -15,10 +16,7 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
     reply(p, failed_msg{m.id, "protocol_error", "SUBMIT needs a task id and a task name"});
     return;
   }
-  if (tasks_.find(task_key(p.id, m.id)) != tasks_.end()) {
-    log::debug("task {} is already queued or running; the client will get its one outcome", m.id);
-    return;
-  }
+  if (known_task(p, task_key(p.id, m.id))) return;
   if (payload.size() > cfg_.max_payload) {
     ++stats_.failed;
     reply(p, failed_msg{m.id, "payload_too_large",
@@ -26,11 +24,28 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
                             std::to_string(cfg_.max_payload) + " bytes"});
     return;
   }
-  const bool slot_free = workers_.ready_count() > 0 && queue_.empty();
+  const bool slot_free = workers_.ready_count() > 0 && queue_.empty() && !draining_;
   if (!slot_free && refuse_if_busy(p, m, payload.size())) return;
   task& t = create_task(p, m, payload);
   ++stats_.submitted;
   queue_.push(t, clock_.now());
+}
+
+// A SUBMIT of a task that is queued or running is ignored: its one outcome will come.
+// One that finished recently gets its kept outcome again instead of a second run.
+bool broker::known_task(const peer& p, const std::string& key) {
+  if (tasks_.find(key) != tasks_.end()) {
+    log::debug("task {} is already queued or running; the client will get its one outcome", key.substr(p.id.size() + 1));
+    return true;
+  }
+  finished_task* f = finished_.find(key);
+  if (!f) return false;
+  log::info("task {} was submitted again after it finished; its kept outcome is sent again", key.substr(p.id.size() + 1));
+  zmq::message_t output;
+  output.copy(f->output);
+  if (send(router_, socket_kind::router, &p.routing_id, role::broker, f->outcome, &output) != send_status::sent)
+    log::info("could not resend an outcome to a peer that is gone");
+  return true;
 }
 
 // Answers BUSY when the queue cannot take one more task. Nothing is stored.
@@ -38,7 +53,8 @@ bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t byte
   const std::size_t limit = queue_limit();
   const std::size_t depth = queue_.size();
   std::string reason;
-  if (workers_.slot_count() == 0 && cfg_.queue_limit == 0) reason = "no_workers";
+  if (draining_) reason = "draining";
+  else if (workers_.slot_count() == 0 && cfg_.queue_limit == 0) reason = "no_workers";
   else if (depth >= limit) reason = "queue_full";
   else if (queue_.bytes() + bytes > cfg_.queue_bytes_limit) reason = "queue_bytes";
   else return false;
@@ -63,6 +79,10 @@ task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload)
   t.timeout_ms = m.timeout_ms;
   t.max_attempts = m.max_attempts;
   t.state = task_state::queued;
+  if (t.timeout_ms) {
+    t.deadline = clock_.now() + millis(t.timeout_ms);
+    t.deadline_pos = deadlines_.emplace(t.deadline, &t);
+  }
   return t;
 }
 
@@ -73,14 +93,8 @@ void broker::on_cancel(const peer& p, const cancel_msg& m) {
     return;
   }
   task& t = it->second;
-  if (t.state != task_state::queued) {
-    log::info("CANCEL of task {} ignored: it is already running", m.id);
-    return;
-  }
-  queue_.remove(t);
-  ++stats_.failed;
-  send_to_client(t, failed_msg{t.id, "cancelled", "cancelled by the client before it started"}, nullptr);
-  finish(t);
+  end_early(t, "cancelled", t.state == task_state::queued ? "cancelled by the client before it started"
+                                                           : "cancelled by the client while it ran; its worker was told to stop");
 }
 
 void broker::on_status(const peer& p) { reply(p, snapshot()); }

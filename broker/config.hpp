@@ -18,6 +18,8 @@ struct config {
   std::size_t aging_floor_ms = 1000;            // a task waits at least this long before moving up a lane
   std::size_t heartbeat_ms = 1000;              // heartbeat interval to workers' control channels
   std::size_t liveness = 3;                     // missed heartbeats before a worker is declared dead
+  std::size_t result_ttl_ms = 60000;            // finished tasks' outcomes are kept this long
+  std::size_t result_bytes_limit = 64u << 20;   // bytes of kept outcomes at most (oldest go first)
 };
 
 }  // namespace argon::broker

@@ -33,6 +33,7 @@ void broker::on_bye(const bye_msg& m) {
 
 void broker::tick() {
   expire_workers();
+  expire_deadlines();
   std::vector<std::string> gone;
   workers_.each_watched([&](worker_rec& w) {
     zmq::message_t rid(w.control_id.data(), w.control_id.size());
@@ -41,6 +42,7 @@ void broker::tick() {
   });
   for (auto& id : gone) lose_worker(id, "its control channel disconnected");
   dispatch();
+  check_drained();
   watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
 }
 

@@ -30,7 +30,7 @@ void finished_cache::put(const std::string& key, common::body outcome, zmq::mess
   bytes_ += cost;
 }
 
-const finished_task* finished_cache::find(std::string_view key) const {
+finished_task* finished_cache::find(std::string_view key) {
   auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : &it->second;
 }

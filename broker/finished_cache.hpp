@@ -41,7 +41,7 @@ class finished_cache {
   // An outcome larger than the whole budget is not kept.
   void put(const std::string& key, common::body outcome, zmq::message_t output, common::time_point now);
   // The kept outcome for key, or null.
-  [[nodiscard]] const finished_task* find(std::string_view key) const;
+  [[nodiscard]] finished_task* find(std::string_view key);
   // Forgets every entry whose TTL has passed; returns how many went.
   std::size_t expire(common::time_point now);
 

@@ -1,4 +1,5 @@
-// argon-broker: parses flags, loads keys, runs the broker until SIGINT or SIGTERM.
+// argon-broker: parses flags, loads keys, runs the broker until SIGINT or SIGTERM,
+// then drains: accepted tasks finish and their results are sent before it exits 0.
 #include <CLI/CLI.hpp>
 
 #include <csignal>
@@ -25,6 +26,9 @@ struct flags {
   int verbose = 5;                  // --verbose
   std::size_t heartbeat_ms = 1000;  // --heartbeat-ms
   std::size_t liveness = 3;         // --liveness
+  double result_ttl = 60;           // --result-ttl, seconds
+  std::size_t result_bytes = 64u << 20;  // --result-bytes
+  double drain_timeout = 30;        // --drain-timeout, seconds
 };
 
 void add_flags(CLI::App& app, flags& f) {
@@ -39,6 +43,9 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--max-payload", f.max_payload, "Largest task payload accepted, in bytes (default 16 MiB)");
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval to workers, in ms (default 1000)")->check(CLI::Range(10, 600000));
   app.add_option("--liveness", f.liveness, "Missed heartbeats before a worker is declared dead (default 3)")->check(CLI::Range(1, 100));
+  app.add_option("--result-ttl", f.result_ttl, "Seconds a finished task's outcome is kept for a resubmission or a client that was away (default 60)")->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--result-bytes", f.result_bytes, "Bytes of kept outcomes at most; the oldest go first (default 64 MiB)");
+  app.add_option("--drain-timeout", f.drain_timeout, "On SIGTERM/SIGINT, seconds to wait for accepted tasks to finish (default 30)")->check(CLI::Range(0.0, 86400.0));
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
 }
 
@@ -55,17 +62,50 @@ broker::config make_config(const flags& f) {
   cfg.max_payload = f.max_payload;
   cfg.heartbeat_ms = f.heartbeat_ms;
   cfg.liveness = f.liveness;
+  cfg.result_ttl_ms = static_cast<std::size_t>(f.result_ttl * 1000);
+  cfg.result_bytes_limit = f.result_bytes;
   return cfg;
 }
 
-int run(const broker::config& cfg) {
+// The first signal drains: no new tasks, accepted ones finish (up to the drain
+// timeout), their results go out, then the loop stops. A second signal stops at once.
+class shutdown {
+ public:
+  shutdown(uv_loop_t* loop, broker::broker& b, common::millis limit)
+      : loop_(loop), broker_(b), limit_(limit), deadline_(loop, [this] { give_up(); }) {}
+  void on_signal(int sig) {
+    if (draining_) {
+      common::log::note("signal {} again: stopping now with {} task(s) unfinished", sig, broker_.unfinished());
+      return uv_stop(loop_);
+    }
+    draining_ = true;
+    common::log::note("signal {}: draining (up to {} ms; a second signal stops at once)", sig, limit_.count());
+    deadline_.start(limit_);
+    broker_.drain([this] {
+      common::log::note("drained: every accepted task has had its outcome sent");
+      uv_stop(loop_);
+    });
+  }
+
+ private:
+  void give_up() {
+    common::log::note("drain timeout: stopping with {} task(s) unfinished; their clients resubmit them to the next broker",
+                      broker_.unfinished());
+    uv_stop(loop_);
+  }
+  uv_loop_t* loop_;          // the loop to stop
+  broker::broker& broker_;   // what drains
+  common::millis limit_;     // --drain-timeout
+  common::timer deadline_;   // fires at the drain timeout
+  bool draining_ = false;    // a signal has come
+};
+
+int run(const broker::config& cfg, common::millis drain_limit) {
   common::event_loop loop;
   common::steady_clock clock;
   broker::broker b(cfg, clock, loop.get());
-  auto on_signal = [&](int sig) {
-    common::log::note("signal {}: shutting down", sig);
-    loop.stop();
-  };
+  shutdown stop(loop.get(), b, drain_limit);
+  auto on_signal = [&](int sig) { stop.on_signal(sig); };
   common::signal_watch sigint(loop.get(), SIGINT, on_signal);
   common::signal_watch sigterm(loop.get(), SIGTERM, on_signal);
   std::cerr << "argon-broker listening on " << b.endpoint() << (cfg.keys ? "" : " (insecure)") << std::endl;
@@ -84,7 +124,7 @@ int main(int argc, char** argv) {
   common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    return run(make_config(f));
+    return run(make_config(f), common::millis(static_cast<long>(f.drain_timeout * 1000)));
   } catch (const common::config_error& e) {
     std::cerr << "argon-broker: " << e.what() << "\n";
     return 2;

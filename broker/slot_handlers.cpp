@@ -25,19 +25,13 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
   slot* s = workers_.find(p.id);
   task* t = s ? s->running : nullptr;
   if (!t || t->id != m.id) {
-    log::warn("dropped a result for task {} from worker {}: that slot is not running it", m.id, m.worker_id);
+    log::info("dropped a result for task {} from worker {}: that slot is not running it (it ended or moved)", m.id, m.worker_id);
     if (t) requeue(*t);
   } else {
     stats_.run_time.add(std::chrono::duration<double, std::micro>(clock_.now() - t->started_at).count());
     s->worker->done++;
-    if (m.ok) {
-      ++stats_.completed;
-      send_to_client(*t, result_msg{t->id}, &payload);
-    } else {
-      ++stats_.failed;
-      send_to_client(*t, failed_msg{t->id, "task_error", m.error}, nullptr);
-    }
-    finish(*t);
+    if (m.ok) conclude(*t, result_msg{t->id}, &payload);
+    else conclude(*t, failed_msg{t->id, "task_error", m.error}, nullptr);
   }
   if (s && workers_.leaving(m.worker_id)) {  // said BYE: this slot takes no more work
     workers_.remove(*s);
@@ -74,7 +68,8 @@ bool broker::send_task(slot& s, task& t) {
   zmq::message_t routing_id(s.routing_id.data(), s.routing_id.size());
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer for large payloads; the original stays for requeue
-  const std::uint64_t deadline = t.timeout_ms ? unix_ms() + t.timeout_ms : 0;
+  const auto left = std::chrono::duration_cast<millis>(t.deadline - t.started_at).count();
+  const std::uint64_t deadline = t.timeout_ms ? unix_ms() + static_cast<std::uint64_t>(std::max<long>(left, 0)) : 0;
   auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline}, &payload);
   if (st == send_status::sent) return true;
   t.state = task_state::queued;
@@ -89,10 +84,8 @@ void broker::requeue(task& t) {
   if (t.running_on) t.running_on->running = nullptr;
   t.running_on = nullptr;
   if (t.attempt >= t.max_attempts) {
-    ++stats_.failed;
-    send_to_client(t, failed_msg{t.id, "worker_lost",
-                                 fmt::format("the worker running it was lost on each of {} attempts", t.attempt)}, nullptr);
-    finish(t);
+    conclude(t, failed_msg{t.id, "worker_lost", fmt::format("the worker running it was lost on each of {} attempts", t.attempt)},
+             nullptr);
     return;
   }
   t.state = task_state::queued;
@@ -108,6 +101,7 @@ void broker::send_to_client(task& t, const body& b, zmq::message_t* payload) {
 
 void broker::finish(task& t) {
   if (t.running_on) t.running_on->running = nullptr;
+  if (t.timeout_ms) deadlines_.erase(t.deadline_pos);
   const std::string key = t.key;  // erase must not read a key it is destroying
   tasks_.erase(key);
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <string>
 
 #include <zmq.hpp>
@@ -29,11 +30,13 @@ struct task {
   common::priority pri = common::priority::normal;   // lane asked for
   common::priority lane = common::priority::normal;  // lane it waits in now (after aging)
   zmq::message_t payload;               // input bytes, kept for requeue
-  std::uint32_t timeout_ms = 0;         // run deadline from dispatch; 0 = none
+  std::uint32_t timeout_ms = 0;         // as asked in SUBMIT; 0 = none
   std::uint32_t max_attempts = 1;       // how many starts are allowed
   std::uint32_t attempt = 0;            // starts so far
   common::time_point queued_at;         // when it entered its current lane
   common::time_point started_at;        // when it was last dispatched
+  common::time_point deadline{};        // accepted + timeout; the epoch when there is none
+  std::multimap<common::time_point, task*>::iterator deadline_pos;  // its entry in the deadline list, when it has one
   task_state state = task_state::queued; // queued or running
   slot* running_on = nullptr;           // the slot running it, when running
   std::list<task*>::iterator queue_pos; // its place in its lane, when queued

@@ -113,3 +113,47 @@ TEST_CASE("a worker told to stop says BYE: no new work for it, its running task 
   CHECK(log.find("is gone") == std::string::npos);
 }
 }
+
+TEST_SUITE("e2e") {
+TEST_CASE("SIGTERM on the broker drains: running tasks finish, their clients get results, new ones get busy, exit 0") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  sys.add_worker(2, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  client c(options_for(sys));
+  auto a = c.submit("sleep", "1500");
+  auto b = c.submit("sleep", "1500");
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(status(sys)["busy_slots"] == 2);
+  sys.broker->signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  auto refused = run(sys.cli("submit", {"--no-retry", "echo", "late"}), "", 10s);
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("draining") != std::string::npos);
+  CHECK(a.get().value() == "1500");
+  CHECK(b.get().value() == "1500");
+  CHECK(sys.broker->stop(0, 10s) == 0);
+  std::string log = read_file(sys.dir.file("broker.log"));
+  INFO("broker log: ", log);
+  CHECK(log.find("drained") != std::string::npos);
+}
+
+TEST_CASE("a task past its timeout fails as timeout, its worker is told to stop, and its slot is not counted twice") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  sys.add_worker(1, fast_beats);
+  REQUIRE(sys.wait_for_slots(1));
+  auto timed_out = run(sys.cli("submit", {"--timeout", "1", "sleep", "3000"}), "", 15s);
+  CHECK(timed_out.exit_code == 4);
+  CHECK(timed_out.err.find("timeout") != std::string::npos);
+  auto st = status(sys);
+  CHECK(st["busy_slots"] == 1);  // the handler still runs: the slot is not handed out meanwhile
+  CHECK(st["slots"] == 1);
+  std::this_thread::sleep_for(2500ms);
+  st = status(sys);
+  CHECK(st["busy_slots"] == 0);
+  CHECK(st["completed"] == 0);
+  CHECK(st["failed"] == 1);
+  auto after = run(sys.cli("submit", {"echo", "next"}), "", 15s);
+  CHECK(after.exit_code == 0);
+  CHECK(after.out == "next");
+}
+}

@@ -40,7 +40,7 @@ int report(const result& r) {
     return busy;
   }
   if (kind == "unreachable" || kind == "timeout") {
-    std::fprintf(stderr, "argon: %s\n", r.error_message().c_str());
+    std::fprintf(stderr, "argon: %s: %s\n", kind.c_str(), r.error_message().c_str());
     return unreachable;
   }
   std::fprintf(stderr, "argon: task failed (%s): %s\n", kind.c_str(), r.error_message().c_str());

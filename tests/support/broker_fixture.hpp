@@ -1,0 +1,98 @@
+// Test fixture: the broker in-process, driven message by message.
+//
+// A broker on a free loopback port with a fake clock and a loop the test
+// pumps by hand, scripted REQ slots, and helpers to read what a raw client
+// peer receives. Header-only: each broker test file includes it.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "broker.hpp"
+#include "raw_peer.hpp"
+
+namespace argon::test {
+
+using namespace argon::common;
+using namespace std::chrono_literals;
+
+// A broker on a free loopback port with a loop the test pumps.
+struct fixture {
+  explicit fixture(std::size_t queue_limit = 0, std::size_t heartbeat_ms = 1000) {
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.queue_limit = queue_limit;
+    cfg.heartbeat_ms = heartbeat_ms;  // short in tests that need the tick; time itself is the fake clock
+    cfg.liveness = 100000;            // workers outlive any fake-clock jump unless a test says otherwise
+    b = std::make_unique<broker::broker>(cfg, clk, loop.get());
+  }
+  // Runs the loop until pred() holds (or 5 s pass); returns pred().
+  bool pump_until(const std::function<bool()>& pred) {
+    auto end = std::chrono::steady_clock::now() + 5s;
+    bool held = pred();  // evaluated once per round: it may consume a message
+    while (!held && std::chrono::steady_clock::now() < end) {
+      uv_run(loop.get(), UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(1ms);
+      held = pred();
+    }
+    return held;
+  }
+  // Pumps the loop for a fixed while, for checks that nothing more happens.
+  void settle() {
+    auto end = std::chrono::steady_clock::now() + 300ms;
+    while (std::chrono::steady_clock::now() < end) {
+      uv_run(loop.get(), UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  broker::config cfg;
+  fake_clock clk;
+  event_loop loop;
+  std::unique_ptr<broker::broker> b;
+};
+
+// A worker slot: a REQ socket speaking the slot side of the protocol.
+struct slot_peer {
+  slot_peer(fixture& f, const std::string& worker, const std::string& id)
+      : fix(f), worker_id(worker), socket(ctx, zmq::socket_type::req) {
+    socket.set(zmq::sockopt::routing_id, id);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(f.b->endpoint());
+    zmq::message_t none;
+    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id}, &none);
+  }
+  // The next TASK, if one arrives while the loop is pumped.
+  std::optional<message> task() {
+    std::optional<message> got;
+    fix.pump_until([&] {
+      auto fr = read_frames(socket, socket_kind::req);
+      if (fr) got = decode(*fr);
+      return got.has_value();
+    });
+    return got;
+  }
+  void done(const std::string& id, const std::string& out, bool ok = true) {
+    zmq::message_t p(out.data(), out.size());
+    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker_id, id, ok, ok ? "" : out}, &p);
+  }
+  fixture& fix;
+  std::string worker_id;
+  zmq::context_t ctx;
+  zmq::socket_t socket;
+};
+
+inline std::optional<message> reply_to(fixture& f, test::raw_peer& c) {
+  std::optional<message> got;
+  f.pump_until([&] { got = c.receive(0ms); return got.has_value(); });
+  return got;
+}
+
+inline submit_msg submit(const std::string& id, const std::string& task = "echo", priority p = priority::normal) {
+  return submit_msg{id, task, p, 0, 1};
+}
+
+}  // namespace argon::test

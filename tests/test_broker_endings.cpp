@@ -1,0 +1,178 @@
+// How tasks end at the broker, with a fake clock: deadlines, CANCEL of
+// queued and running tasks, duplicate SUBMITs of finished tasks, and drain.
+#include <doctest/doctest.h>
+
+#include "broker_fixture.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace argon::common;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A worker control channel: a DEALER that says HELLO and reads what the broker sends it.
+struct control_peer {
+  control_peer(fixture& f, const std::string& worker) : fix(f), peer(f.b->endpoint(), nullptr, nullptr) {
+    peer.send(role::control, hello_msg{worker, 1, "test"});
+  }
+  // The next CANCEL the broker sends, skipping heartbeats.
+  std::optional<cancel_msg> cancel() {
+    std::optional<cancel_msg> got;
+    fix.pump_until([&] {
+      auto m = peer.receive(0ms);
+      if (m && std::holds_alternative<cancel_msg>(m->content)) got = std::get<cancel_msg>(m->content);
+      return got.has_value();
+    });
+    return got;
+  }
+  fixture& fix;
+  raw_peer peer;
+};
+
+submit_msg with_timeout(const std::string& id, std::uint32_t ms) { return submit_msg{id, "sleep", priority::normal, ms, 1}; }
+
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("a queued task past its deadline fails as timeout and leaves the queue") {
+  fixture f(5, 10);
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, with_timeout("t1", 2000), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
+  f.clk.advance(1999ms);
+  f.settle();
+  CHECK_FALSE(c.receive(0ms).has_value());
+  f.clk.advance(1ms);
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  auto* failed = std::get_if<failed_msg>(&r->content);
+  REQUIRE(failed);
+  CHECK(failed->kind == "timeout");
+  CHECK(failed->message.find("never started") != std::string::npos);
+  CHECK(f.b->snapshot().queue_depth == 0);
+  CHECK(f.b->unfinished() == 0);
+}
+
+TEST_CASE("a running task past its deadline: FAILED timeout, CANCEL to its worker, slot busy until its DONE") {
+  fixture f(0, 10);
+  control_peer control(f, "W1");
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, with_timeout("t1", 500), "5000");
+  auto t = s.task();
+  REQUIRE(t);
+  CHECK(std::get<task_msg>(t->content).deadline_ms > 0);
+  f.clk.advance(500ms);
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::get<failed_msg>(r->content).kind == "timeout");
+  auto cancel = control.cancel();
+  REQUIRE(cancel);
+  CHECK(cancel->id == "t1");
+  CHECK(f.b->snapshot().busy_slots == 1);  // the handler still runs there
+  s.done("t1", "late");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 0; }));
+  f.settle();
+  CHECK_FALSE(c.receive(0ms).has_value());  // the late result is not delivered
+  auto st = f.b->snapshot();
+  CHECK(st.failed == 1);
+  CHECK(st.completed == 0);
+}
+
+TEST_CASE("CANCEL of a running task fails it as cancelled and tells its worker") {
+  fixture f(0, 10);
+  control_peer control(f, "W1");
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "x");
+  REQUIRE(s.task());
+  c.send(role::client, cancel_msg{"t1"});
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::get<failed_msg>(r->content).kind == "cancelled");
+  auto cancel = control.cancel();
+  REQUIRE(cancel);
+  CHECK(cancel->id == "t1");
+}
+
+TEST_CASE("CANCEL of another client's task id changes nothing") {
+  fixture f(5);
+  raw_peer owner(f.b->endpoint(), nullptr, nullptr), other(f.b->endpoint(), nullptr, nullptr);
+  owner.send(role::client, submit("t1"), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
+  other.send(role::client, cancel_msg{"t1"});
+  f.settle();
+  CHECK(f.b->snapshot().queue_depth == 1);
+  CHECK_FALSE(owner.receive(0ms).has_value());
+  CHECK_FALSE(other.receive(0ms).has_value());
+}
+
+TEST_CASE("a task submitted again after it finished gets its kept outcome, not a second run") {
+  fixture f;
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  REQUIRE(s.task());
+  s.done("t1", "out");
+  auto first = reply_to(f, c);
+  REQUIRE(first);
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 0; }));
+  c.send(role::client, submit("t1"), "in");
+  auto again = reply_to(f, c);
+  REQUIRE(again);
+  CHECK(std::get<result_msg>(again->content).id == "t1");
+  CHECK(again->payload.to_string() == "out");
+  f.settle();
+  CHECK_FALSE(read_frames(s.socket, socket_kind::req).has_value());  // no second TASK
+  CHECK(f.b->snapshot().submitted == 1);
+}
+
+TEST_CASE("a finished task's outcome is forgotten after the result TTL") {
+  fixture f(5, 10);
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
+  c.send(role::client, cancel_msg{"t1"});
+  REQUIRE(reply_to(f, c));
+  f.clk.advance(std::chrono::milliseconds(f.cfg.result_ttl_ms + 1));
+  f.settle();
+  c.send(role::client, submit("t1"), "");  // now a new task under the old id
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
+  CHECK(f.b->snapshot().submitted == 2);
+}
+
+TEST_CASE("draining refuses new tasks as busy, lets running ones finish, then calls back once") {
+  fixture f;
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  REQUIRE(s.task());
+  int drained = 0;
+  f.b->drain([&] { ++drained; });
+  CHECK(drained == 0);
+  c.send(role::client, submit("t2"), "");
+  auto busy = reply_to(f, c);
+  REQUIRE(busy);
+  REQUIRE(std::holds_alternative<busy_msg>(busy->content));
+  CHECK(std::get<busy_msg>(busy->content).reason == "draining");
+  s.done("t1", "out");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::holds_alternative<result_msg>(r->content));
+  REQUIRE(f.pump_until([&] { return drained == 1; }));
+  f.settle();
+  CHECK(drained == 1);
+}
+
+TEST_CASE("draining with nothing unfinished calls back at once") {
+  fixture f;
+  int drained = 0;
+  f.b->drain([&] { ++drained; });
+  CHECK(drained == 1);
+}
+}
