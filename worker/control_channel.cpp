@@ -7,17 +7,23 @@ namespace argon::worker {
 
 using namespace argon::common;
 
-control_channel::control_channel(const slot_env& env, unsigned capacity, millis interval, unsigned liveness)
-    : env_(env), interval_(interval), liveness_(liveness), socket_(*env.ctx, zmq::socket_type::dealer),
-      timer_(env.loop, [this] { beat(); }) {
-  socket_.set(zmq::sockopt::linger, 0);
-  socket_.set(zmq::sockopt::routing_id, "w" + env.worker_id);
-  if (env.keys) apply_curve_client(socket_, env.keys->worker, env.keys->broker);
-  socket_.connect(env.endpoint);
-  watch_ = std::make_unique<zmq_watch>(env.loop, socket_, [this] { read_one(); });
-  last_heard_ = clock_.now();
-  send(hello_msg{env.worker_id, capacity, ARGON_VERSION});
-  timer_.start(interval_, interval_);
+control_channel::control_channel(const slot_env& env, const control_settings& settings, control_events events)
+    : env_(env), settings_(settings), events_(std::move(events)), timer_(env.loop, [this] { beat(); }),
+      broker_(clock_, settings.interval * settings.liveness) {
+  open_socket();
+  announce();
+  timer_.start(settings_.interval, settings_.interval);
+}
+
+void control_channel::open_socket() {
+  socket_ = open_broker_socket(env_.broker, zmq::socket_type::dealer, "w" + env_.worker_id, millis(0));
+  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { read_one(); });
+}
+
+// HELLO, and BYE again once stopping, so a broker that has not heard them yet knows.
+void control_channel::announce() {
+  send(hello_msg{env_.worker_id, settings_.capacity, ARGON_VERSION});
+  if (leaving_) send(bye_msg{env_.worker_id});
 }
 
 void control_channel::send(const body& b) {
@@ -28,34 +34,56 @@ void control_channel::send(const body& b) {
 // Heartbeats go on until the process exits, so a worker that dies while finishing
 // its last tasks is still noticed.
 void control_channel::say_bye() {
+  leaving_ = true;
   socket_.set(zmq::sockopt::linger, 1000);  // let BYE leave even if the process exits at once
   send(bye_msg{env_.worker_id});
 }
 
 void control_channel::beat() {
   send(heartbeat_msg{env_.worker_id});
-  const auto silent = clock_.now() - last_heard_;
-  if (!reported_silence_ && silent > interval_ * liveness_) {
-    reported_silence_ = true;
-    log::warn("the broker at {} has been silent for {} ms", env_.endpoint,
-              std::chrono::duration_cast<millis>(silent).count());
-  }
+  if (broker_.reconnect_due()) reconnect();
+}
+
+// Runs from the timer, never from this socket's own read callback, so the watch
+// can be stopped and the socket closed here; the watch goes first.
+void control_channel::reconnect() {
+  log::warn("broker lost: nothing from {} for {} ms; reconnecting (next try in {} ms if it stays silent)",
+            env_.broker.endpoint, broker_.silent_for().count(), broker_.until_next_try().count());
+  watch_.reset();
+  socket_.close();
+  open_socket();
+  if (leaving_) socket_.set(zmq::sockopt::linger, 1000);
+  announce();
+  events_.broker_lost();
 }
 
 void control_channel::read_one() {
   auto f = read_frames(socket_, socket_kind::dealer);
   if (!f) return;
-  last_heard_ = clock_.now();
-  if (reported_silence_) log::warn("the broker at {} answers again", env_.endpoint);
-  reported_silence_ = false;
+  if (broker_.heard()) log::note("the broker at {} answers again", env_.broker.endpoint);
   try {
-    message m = decode(*f);
-    // Answering each of the broker's beats keeps us alive at its pace even if ours is slower.
-    if (std::holds_alternative<heartbeat_msg>(m.content)) send(heartbeat_msg{env_.worker_id});
-    if (auto* e = std::get_if<error_msg>(&m.content)) log::warn("broker refused a control message ({}): {}", e->kind, e->message);
+    handle(decode(*f));
   } catch (const protocol_error& e) {
     log::warn("malformed control message from the broker: {}", e.what());
   }
+}
+
+void control_channel::handle(const message& m) {
+  if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_heartbeat(*h);
+  if (auto* c = std::get_if<cancel_msg>(&m.content)) return events_.cancel(c->id);
+  if (auto* e = std::get_if<error_msg>(&m.content))
+    return log::warn("broker refused a control message ({}): {}", e->kind, e->message);
+  log::debug("ignored {} from the broker on the control channel", command_name(command_of(m.content)));
+}
+
+void control_channel::on_heartbeat(const heartbeat_msg& h) {
+  // Answering each of the broker's beats keeps us alive at its pace even if ours is slower.
+  send(heartbeat_msg{env_.worker_id});
+  if (!broker_.named(h.sender)) return;
+  log::info("the broker at {} restarted (instance {}): announcing this worker and its idle slots again",
+            env_.broker.endpoint, h.sender);
+  announce();
+  events_.broker_restarted();
 }
 
 }  // namespace argon::worker

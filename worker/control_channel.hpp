@@ -1,24 +1,50 @@
 // A worker process's control channel: one DEALER beside its REQ slots.
 //
 // A REQ slot cannot speak while its task runs, so a worker busy on long
-// tasks would look dead; this channel says HELLO once and HEARTBEAT every
+// tasks would look dead; this channel says HELLO and then HEARTBEAT every
 // interval from the loop thread, which never runs handlers, so a worker
-// whose slots are all busy stays alive to the broker. It also notes when
-// the broker itself has been silent for longer than the liveness limit.
+// whose slots are all busy stays alive to the broker.
+//
+// It is also how the worker follows the broker. Each broker HEARTBEAT names
+// the broker's instance; when that name changes the broker has restarted,
+// so the channel says HELLO again and tells the worker to re-announce its
+// slots. When the broker has been silent for liveness × interval, the
+// channel recreates its DEALER (same routing id), says HELLO again and
+// tells the worker to reconnect its slots, retrying with backoff (see
+// broker_liveness) while the silence lasts. A CANCEL from the broker is
+// passed on to the worker.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include <zmq.hpp>
 
+#include "broker_liveness.hpp"
+#include "codec.hpp"
 #include "task_slot.hpp"
 #include "uv_handles.hpp"
 
 namespace argon::worker {
 
+// How the channel talks to the worker; every call is on the loop thread.
+struct control_events {
+  std::function<void()> broker_restarted;                // a new broker instance: re-announce idle slots
+  std::function<void()> broker_lost;                     // the channel reconnected: the slots must too
+  std::function<void(const std::string& task_id)> cancel;  // the broker cancelled a task
+};
+
+// The channel's timing and what HELLO says.
+struct control_settings {
+  unsigned capacity = 1;                     // slots announced in HELLO
+  common::millis interval{1000};             // heartbeat interval
+  unsigned liveness = 3;                     // silent intervals before the broker counts as lost
+};
+
 class control_channel {
  public:
-  control_channel(const slot_env& env, unsigned capacity, common::millis interval, unsigned liveness);
+  control_channel(const slot_env& env, const control_settings& settings, control_events events);
   control_channel(const control_channel&) = delete;
   control_channel& operator=(const control_channel&) = delete;
 
@@ -26,19 +52,24 @@ class control_channel {
   void say_bye();
 
  private:
+  void open_socket();
+  void announce();
+  void reconnect();
   void read_one();
+  void handle(const common::message& m);
+  void on_heartbeat(const common::heartbeat_msg& h);
   void beat();
   void send(const common::body& b);
 
   const slot_env& env_;                       // shared worker settings
-  common::millis interval_;                   // heartbeat interval
-  unsigned liveness_;                         // missed beats before the broker counts as silent
+  control_settings settings_;                 // capacity and timing
+  control_events events_;                     // calls back into the worker
   zmq::socket_t socket_;                      // the DEALER
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on socket_
   common::timer timer_;                       // heartbeat tick
   common::steady_clock clock_;                // for the broker's silence
-  common::time_point last_heard_;             // last message from the broker
-  bool reported_silence_ = false;             // silence already logged
+  broker_liveness broker_;                    // the broker's silence and instance
+  bool leaving_ = false;                      // said BYE; a new broker hears it too
 };
 
 }  // namespace argon::worker

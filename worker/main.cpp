@@ -30,8 +30,8 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--worker-key", f.worker_key, "Separate keyfile for the worker key, when the broker has --worker-key")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Connect without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--capacity,-c", f.capacity, "Task slots: how many tasks this worker runs at once")->required()->check(CLI::Range(1, 1024));
-  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval to the broker, in ms (default 1000)")->check(CLI::Range(10, 600000));
-  app.add_option("--liveness", f.liveness, "Missed broker heartbeats before it counts as silent (default 3)")->check(CLI::Range(1, 100));
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval on the control channel, in ms (default 1000)")->check(CLI::Range(10, 600000));
+  app.add_option("--liveness", f.liveness, "Heartbeat intervals without a word from the broker before the worker reconnects (default 3)")->check(CLI::Range(1, 100));
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
 }
 

@@ -7,19 +7,64 @@ namespace argon::worker {
 
 using namespace argon::common;
 
+namespace {
+constexpr millis done_linger{2000};  // a last DONE still leaves when the worker stops
+}  // namespace
+
 task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> on_closed)
-    : env_(env), on_closed_(std::move(on_closed)), socket_(*env.ctx, zmq::socket_type::req), runner_(*env.completions) {
-  socket_.set(zmq::sockopt::linger, 2000);  // a last DONE still leaves when the worker stops
-  socket_.set(zmq::sockopt::routing_id, "s" + env.worker_id + "." + std::to_string(index));
-  if (env.keys) apply_curve_client(socket_, env.keys->worker, env.keys->broker);
-  socket_.connect(env.endpoint);
-  watch_ = std::make_unique<zmq_watch>(env.loop, socket_, [this] { read_one(); });
+    : env_(env), routing_id_("s" + env.worker_id + "." + std::to_string(index)), on_closed_(std::move(on_closed)),
+      runner_(*env.completions) {
+  open_socket();
   send_ready();
 }
 
+void task_slot::open_socket() {
+  socket_ = open_broker_socket(env_.broker, zmq::socket_type::req, routing_id_, done_linger);
+  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { read_one(); });
+}
+
+// The watch goes first: its uv_poll must stop before libzmq closes the fd it watches.
+void task_slot::close_socket() {
+  watch_.reset();
+  socket_.close();
+}
+
+// Whatever the old socket still held (a READY, a reply) was meant for a broker that
+// no longer has it, so it is dropped rather than lingering.
+void task_slot::replace_socket() {
+  socket_.set(zmq::sockopt::linger, 0);
+  close_socket();
+  open_socket();
+}
+
+// A restarted broker never knew this slot's last task, so READY is all it needs.
+void task_slot::reannounce() {
+  if (state_ != state::ready) return;
+  replace_socket();
+  send_ready();
+}
+
+// A silent broker may still be waiting for the last DONE, so the new socket repeats
+// it; a broker that already has it takes it as "ready" and drops the copy.
+void task_slot::reconnect() {
+  if (state_ == state::busy) reconnect_before_done_ = true;
+  if (state_ != state::ready) return;
+  replace_socket();
+  if (!holding_done_) return send_ready();
+  send_done();
+  watch_->drain();
+}
+
+bool task_slot::cancel(std::string_view task_id) {
+  if (state_ != state::busy || task_.id != task_id) return false;
+  cancelled_.store(true);
+  return true;
+}
+
 void task_slot::send_ready() {
+  holding_done_ = false;
   if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id}) != send_status::sent)
-    log::error("slot could not announce READY to {}", env_.endpoint);
+    log::error("slot could not announce READY to {}", env_.broker.endpoint);
   watch_->drain();
 }
 
@@ -42,6 +87,9 @@ void task_slot::read_one() {
 void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
   task_ = std::move(t);
   payload_ = std::move(payload);
+  holding_done_ = false;
+  result_.clear();
+  cancelled_.store(false);
   set_state(state::busy);
   log::debug("task {} ({}) attempt {} started", task_.id, task_.task, task_.attempt);
   runner_.run([this] { run_handler(); }, [this] { finish(); });
@@ -67,17 +115,25 @@ void task_slot::run_handler() {  // on the handler thread
 }
 
 void task_slot::finish() {
+  if (reconnect_before_done_) replace_socket();
+  reconnect_before_done_ = false;
+  payload_.rebuild();
+  log::debug("task {} {}", task_.id, ok_ ? "done" : "failed");
+  if (cancelled_.load()) log::info("task {} was cancelled while it ran; its outcome is returned anyway", task_.id);
+  set_state(state::ready);
+  holding_done_ = true;
+  send_done();
+  if (closing_) return close();
+  watch_->drain();
+}
+
+// Sends the kept outcome; the caller drains the socket afterwards.
+void task_slot::send_done() {
   zmq::message_t out;
   if (ok_) out.rebuild(result_.data(), result_.size());
   done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_};
   if (send(socket_, socket_kind::req, nullptr, role::slot, d, &out) != send_status::sent)
     log::error("could not return the result of task {}", task_.id);
-  log::debug("task {} {}", task_.id, ok_ ? "done" : "failed");
-  result_.clear();
-  payload_.rebuild();
-  set_state(state::ready);
-  if (closing_) return close();
-  watch_->drain();
 }
 
 void task_slot::close_when_idle() {
@@ -88,8 +144,7 @@ void task_slot::close_when_idle() {
 void task_slot::close() {
   if (state_ == state::closed) return;
   set_state(state::closed);
-  watch_.reset();
-  socket_.close();
+  close_socket();
   on_closed_();
 }
 

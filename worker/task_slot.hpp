@@ -2,23 +2,35 @@
 //
 // The slot says READY when it starts; each TASK it receives runs on the
 // slot's own handler thread, and the completion (back on the loop thread)
-// sends DONE, which is also the next READY. A REQ socket
-// strictly alternates send and receive, so a slot is ready or busy, never
-// both, and never holds more than one task. When the worker stops, an idle
-// slot closes at once and a busy one right after sending its DONE.
+// sends DONE, which is also the next READY. A REQ socket strictly
+// alternates send and receive, so a slot is ready or busy, never both, and
+// never holds more than one task. When the worker stops, an idle slot
+// closes at once and a busy one right after sending its DONE.
+//
+// When the broker restarts, an idle slot's READY (or DONE) went to a peer
+// that no longer has it, so the slot replaces its socket (same routing id)
+// and says READY anew; a reply meant for the old socket dies with it. When
+// the broker is lost (silent), it may be the same broker, still waiting for
+// the slot's last DONE, so an idle slot replaces its socket and repeats its
+// last request, READY or that DONE (kept until the next task for this). A
+// busy slot asked to reconnect replaces its socket after its handler
+// returns, just before DONE. A CANCEL for the running task sets a flag the
+// handler's context can read; the handler still runs to its end and the
+// slot sends DONE as usual.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <zmq.hpp>
 
 #include "argon/worker.hpp"
+#include "broker_socket.hpp"
 #include "handler_thread.hpp"
-#include "keys.hpp"
 #include "protocol.hpp"
 #include "zmq_watch.hpp"
 
@@ -29,9 +41,7 @@ using handler_table = std::unordered_map<std::string, handler>;
 // What every slot of a worker shares.
 struct slot_env {
   uv_loop_t* loop;                          // the worker's loop
-  zmq::context_t* ctx;                      // the worker's ZeroMQ context
-  std::string endpoint;                     // broker endpoint
-  std::optional<common::role_keys> keys;    // CURVE keys; empty when insecure
+  broker_address broker;                    // context, endpoint and keys
   std::string worker_id;                    // announced in READY and DONE
   const handler_table* handlers;            // read-only while running
   completion_queue* completions;            // finished handlers report here
@@ -46,30 +56,46 @@ class task_slot {
 
   // Closes now if idle, else right after the running task's DONE.
   void close_when_idle();
+  // The broker restarted: an idle slot replaces its socket and says READY; a busy one's DONE will do.
+  void reannounce();
+  // The broker was lost: replaces the socket and repeats READY or DONE now if idle, else just before DONE.
+  void reconnect();
+  // Marks the running task cancelled if its id is task_id; false if this slot is not running it.
+  bool cancel(std::string_view task_id);
+  // Set while the running task has been cancelled; readable from the handler thread.
+  [[nodiscard]] const std::atomic<bool>& cancelled() const { return cancelled_; }
   [[nodiscard]] bool busy() const { return state_ == state::busy; }
 
  private:
   enum class state { ready, busy, closed };  // a slot's life
 
+  void open_socket();
+  void close_socket();
+  void replace_socket();
   void read_one();
   void start(common::task_msg&& t, zmq::message_t&& payload);
-  void run_handler();   // on a thread-pool thread
+  void run_handler();   // on the handler thread
   void finish();        // back on the loop thread
+  void send_done();
   void send_ready();
   void close();
   void set_state(state s) { state_ = s; }
 
   const slot_env& env_;               // shared worker settings
+  std::string routing_id_;            // kept by every socket this slot opens
   std::function<void()> on_closed_;   // tells the worker this slot is gone
   zmq::socket_t socket_;              // the REQ socket
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on socket_
   state state_ = state::ready;        // current state
   bool closing_ = false;              // close after the running task
+  bool reconnect_before_done_ = false;  // the broker was lost while the task ran
+  std::atomic<bool> cancelled_{false};  // the broker cancelled the running task
   handler_thread runner_;             // runs this slot's handlers
   common::task_msg task_;             // the running task
   zmq::message_t payload_;            // its input
   std::string result_;                // its output, or error text when !ok_
   bool ok_ = true;                    // whether the handler succeeded
+  bool holding_done_ = false;         // the last request was DONE: kept to repeat on a new socket
 };
 
 }  // namespace argon::worker

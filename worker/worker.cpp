@@ -1,4 +1,6 @@
-// The worker process: a libuv loop, a ZeroMQ context and `capacity` slots.
+// The worker process: a libuv loop, a ZeroMQ context, `capacity` slots and
+// one control channel, which tells the slots when the broker has restarted
+// or been lost and passes on the broker's CANCELs.
 #include <sodium.h>
 
 #include <csignal>
@@ -25,10 +27,13 @@ struct worker::impl {
   bool stopping = false;              // a stop was asked for
   std::size_t open_slots = 0;         // slots not yet closed
   event_loop* loop = nullptr;         // the running loop, while run() runs
-  std::vector<std::unique_ptr<task_slot>>* slots = nullptr;  // the running slots
+  std::vector<std::unique_ptr<task_slot>> slots;  // the running slots
   control_channel* control = nullptr;  // the running control channel
 
   void begin_stop();
+  void open_slots_on(event_loop& loop);
+  [[nodiscard]] control_events events();
+  void cancel(const std::string& task_id);
 };
 
 namespace {
@@ -59,8 +64,8 @@ worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
   auto& o = impl_->opts;
   if (o.worker_id.empty()) o.worker_id = random_id();
-  impl_->env.endpoint = normalize_endpoint(o.broker);
-  if (o.keyfile) impl_->env.keys = load_keys(*o.keyfile, o.worker_keyfile);
+  impl_->env.broker.endpoint = normalize_endpoint(o.broker);
+  if (o.keyfile) impl_->env.broker.keys = load_keys(*o.keyfile, o.worker_keyfile);
   impl_->env.worker_id = o.worker_id;
   impl_->env.handlers = &impl_->handlers;
 }
@@ -79,7 +84,31 @@ void worker::impl::begin_stop() {
   stopping = true;
   log::note("stopping: idle slots close now, busy slots after their task");
   if (control) control->say_bye();  // the broker stops sending us work at once
-  for (auto& s : *slots) s->close_when_idle();
+  for (auto& s : slots) s->close_when_idle();
+}
+
+void worker::impl::open_slots_on(event_loop& loop) {
+  open_slots = opts.capacity;
+  for (unsigned i = 0; i < opts.capacity; ++i)
+    slots.push_back(std::make_unique<task_slot>(env, i, [this, &loop] {
+      if (--open_slots == 0) loop.stop();
+    }));
+}
+
+control_events worker::impl::events() {
+  return {
+      .broker_restarted = [this] { for (auto& s : slots) s->reannounce(); },
+      .broker_lost = [this] { for (auto& s : slots) s->reconnect(); },
+      .cancel = [this](const std::string& task_id) { cancel(task_id); },
+  };
+}
+
+// A handler cannot be interrupted yet: the slot's flag is set for it to read, and
+// the slot still reports the outcome when the handler returns.
+void worker::impl::cancel(const std::string& task_id) {
+  for (auto& s : slots)
+    if (s->cancel(task_id)) return log::info("the broker cancelled task {}; its slot reports it when its handler returns", task_id);
+  log::debug("ignored CANCEL for task {}: this worker is not running it", task_id);
 }
 
 int worker::run() {
@@ -87,29 +116,22 @@ int worker::run() {
   zmq::context_t ctx;
   auto& self = *impl_;
   self.env.loop = loop.get();
-  self.env.ctx = &ctx;
+  self.env.broker.ctx = &ctx;
   self.loop = &loop;
   self.stopping = false;
   completion_queue completions(loop.get());
   self.env.completions = &completions;
-  std::vector<std::unique_ptr<task_slot>> slots;
-  self.slots = &slots;
   self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });
   signal_watch sigint(loop.get(), SIGINT, [&self](int) { self.begin_stop(); });
   signal_watch sigterm(loop.get(), SIGTERM, [&self](int) { self.begin_stop(); });
-  self.open_slots = self.opts.capacity;
-  for (unsigned i = 0; i < self.opts.capacity; ++i)
-    slots.push_back(std::make_unique<task_slot>(self.env, i, [&self, &loop] {
-      if (--self.open_slots == 0) loop.stop();
-    }));
-  control_channel control(self.env, self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness);
+  self.open_slots_on(loop);
+  control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness}, self.events());
   self.control = &control;
-  log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.endpoint, self.opts.capacity,
-            self.env.keys ? "CURVE" : "INSECURE plaintext");
+  log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
+            self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
   loop.run();
-  slots.clear();
+  self.slots.clear();
   self.wake.reset();
-  self.slots = nullptr;
   self.control = nullptr;
   self.loop = nullptr;
   return 0;

@@ -6,6 +6,15 @@
 // which also says it is ready again. A handler maps payload bytes to result bytes;
 // a thrown exception fails the task with e.what() as the error text. A task
 // name with no handler fails with "no handler for task 'NAME'".
+//
+// The worker follows its broker. When the broker restarts (it names a new
+// instance in its heartbeats), the worker says HELLO again and its idle
+// slots say READY again. When the broker is silent for liveness ×
+// heartbeat_ms, the worker recreates its sockets and announces itself again,
+// retrying after 1 s, 2 s, 4 s … up to 32 s while the silence lasts. A busy
+// slot finishes its task and returns DONE either way. A CANCEL from the
+// broker is logged and marks the running task cancelled; handlers cannot be
+// interrupted yet, so the task's outcome is still returned.
 #pragma once
 
 #include <functional>
@@ -24,7 +33,7 @@ struct options {
   unsigned capacity = 1;                      // task slots: tasks run at once
   std::string worker_id;                      // empty = 8 random hex characters
   unsigned heartbeat_ms = 1000;               // control-channel heartbeat interval
-  unsigned liveness = 3;                      // missed broker heartbeats before it counts as silent
+  unsigned liveness = 3;                      // silent heartbeat intervals before the worker reconnects
 };
 
 // Turns a task's payload into its result; throw to fail the task.

@@ -1,0 +1,16 @@
+#include "broker_socket.hpp"
+
+namespace argon::worker {
+
+zmq::socket_t open_broker_socket(const broker_address& broker, zmq::socket_type type, const std::string& routing_id,
+                                 common::millis linger) {
+  zmq::socket_t s(*broker.ctx, type);
+  s.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+  s.set(zmq::sockopt::routing_id, routing_id);
+  s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(reconnect_ivl_max.count()));
+  if (broker.keys) common::apply_curve_client(s, broker.keys->worker, broker.keys->broker);
+  s.connect(broker.endpoint);
+  return s;
+}
+
+}  // namespace argon::worker
