@@ -17,6 +17,11 @@ void raw_peer::send_frames(const std::vector<std::string>& frames) {
     (void)socket_.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
 }
 
+void raw_peer::send_parts(const std::vector<std::string>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    (void)socket_.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+}
+
 void raw_peer::send(common::role from, const common::body& b, const std::string& payload) {
   // common::send never blocks, so wait for room first: a test must not lose its own message.
   zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLOUT, 0};

@@ -24,6 +24,8 @@ class raw_peer {
 
   // Sends the given frames as one message (the empty delimiter is added first).
   void send_frames(const std::vector<std::string>& frames);
+  // Sends exactly these frames as one message, with no delimiter added (frames must not be empty).
+  void send_parts(const std::vector<std::string>& frames);
   // Sends a well-formed message.
   void send(common::role from, const common::body& b, const std::string& payload = "");
   // The next message from the broker, decoded; empty if none arrives within limit.
