@@ -1,0 +1,98 @@
+// End to end: the broker is killed and restarted while a client has many
+// tasks outstanding. The client notices the new broker instance, submits its
+// unfinished tasks again, and every task ends once, with its own value.
+#include <doctest/doctest.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "argon/client.hpp"
+#include "system.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
+
+client_options options_for(const argon_system& sys) {
+  client_options o;
+  o.broker = sys.endpoint;
+  o.insecure = true;
+  o.heartbeat = 200ms;
+  return o;
+}
+
+// Every outcome the client delivered, by task index.
+struct tally {
+  std::mutex m;                         // guards everything below
+  std::condition_variable changed;      // signalled on each outcome
+  std::vector<int> calls;               // outcomes per task; 1 is right
+  std::vector<std::string> values;      // the last value or error per task
+  std::vector<bool> ok;                 // whether the last outcome was a success
+  int resolved = 0;                     // tasks with at least one outcome
+
+  explicit tally(std::size_t n) : calls(n, 0), values(n), ok(n, false) {}
+
+  void record(std::size_t i, const result& r) {
+    std::lock_guard lock(m);
+    if (calls[i]++ == 0) ++resolved;
+    ok[i] = r.ok();
+    values[i] = r.ok() ? r.value() : r.error_kind() + ": " + r.error_message();
+    changed.notify_all();
+  }
+  bool wait_for(int n, std::chrono::milliseconds limit) {
+    std::unique_lock lock(m);
+    return changed.wait_for(lock, limit, [&] { return resolved >= n; });
+  }
+};
+
+// Sleep tasks of 100 to 199 ms: each payload, and so each value, is distinct.
+std::string payload_for(std::size_t i) { return std::to_string(100 + i); }
+
+// Submits n sleep tasks, lets some finish, restarts the broker with SIGKILL, and
+// (when `fresh_workers`) starts two new workers; then checks every outcome.
+void run_restart_under_load(bool fresh_workers) {
+  constexpr std::size_t n = 100;
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  sys.add_worker(4, fast_beats);
+  sys.add_worker(4, fast_beats);
+  REQUIRE(sys.wait_for_slots(8));
+  client c(options_for(sys));
+  tally t(n);
+  for (std::size_t i = 0; i < n; ++i) c.submit("sleep", payload_for(i), {}, [&t, i](result r) { t.record(i, r); });
+  REQUIRE(t.wait_for(8, 20s));  // the system works; most tasks are still queued or running
+  sys.restart_broker(SIGKILL);
+  if (fresh_workers) {
+    sys.add_worker(4, fast_beats);
+    sys.add_worker(4, fast_beats);
+  }
+  const bool all = t.wait_for(n, 60s);
+  std::this_thread::sleep_for(1s);  // time for any duplicate outcome to arrive
+  std::lock_guard lock(t.m);
+  INFO("resolved ", t.resolved, " of ", n, "; broker log after the restart: ", read_file(sys.dir.file("broker2.log")));
+  REQUIRE(all);
+  for (std::size_t i = 0; i < n; ++i) {
+    INFO("task ", i);
+    CHECK(t.calls[i] == 1);
+    CHECK(t.ok[i]);
+    CHECK(t.values[i] == payload_for(i));
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("e2e") {
+TEST_CASE("the broker killed and restarted under load: all 100 tasks resolve once, with their own values") {
+  run_restart_under_load(false);
+}
+
+TEST_CASE("the broker killed and restarted under load, fresh workers join: all 100 tasks resolve once") {
+  run_restart_under_load(true);
+}
+}
