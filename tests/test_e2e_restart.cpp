@@ -1,6 +1,7 @@
-// End to end: the broker is killed and restarted while a client has many
-// tasks outstanding. The client notices the new broker instance, submits its
-// unfinished tasks again, and every task ends once, with its own value.
+// End to end: the broker is killed and restarted, or frozen, while a client
+// has many tasks outstanding. The client notices the new broker instance (or
+// gives the frozen one up and reconnects), submits its unfinished tasks
+// again, and every task ends once, with its own value.
 #include <doctest/doctest.h>
 
 #include <condition_variable>
@@ -23,7 +24,8 @@ const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness",
 client_options options_for(const argon_system& sys) {
   client_options o;
   o.broker = sys.endpoint;
-  o.insecure = true;
+  if (sys.keyfile.empty()) o.insecure = true;
+  else o.keyfile = sys.keyfile;
   o.heartbeat = 200ms;
   return o;
 }
@@ -55,11 +57,31 @@ struct tally {
 // Sleep tasks of 100 to 199 ms: each payload, and so each value, is distinct.
 std::string payload_for(std::size_t i) { return std::to_string(100 + i); }
 
-// Submits n sleep tasks, lets some finish, restarts the broker with SIGKILL, and
-// (when `fresh_workers`) starts two new workers; then checks every outcome.
-void run_restart_under_load(bool fresh_workers) {
+// How the broker is interrupted while tasks are outstanding.
+enum class outage {
+  restart,                // SIGKILL, then a new broker on the same endpoint
+  restart_fresh_workers,  // the same, and two more workers start
+  freeze,                 // SIGSTOP for longer than the client's liveness, then SIGCONT
+};
+
+void interrupt(argon_system& sys, outage o) {
+  if (o == outage::freeze) {
+    sys.broker->signal(SIGSTOP);
+    std::this_thread::sleep_for(2s);  // the client gives the broker up after 3 x 200 ms and reconnects
+    sys.broker->signal(SIGCONT);
+    return;
+  }
+  sys.restart_broker(SIGKILL);
+  if (o == outage::restart_fresh_workers) {
+    sys.add_worker(4, fast_beats);
+    sys.add_worker(4, fast_beats);
+  }
+}
+
+// Submits n sleep tasks, lets some finish, interrupts the broker, then checks every outcome.
+void run_under_load(outage o, bool secure) {
   constexpr std::size_t n = 100;
-  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  argon_system sys({.secure = secure, .workers = 0, .broker_args = fast_beats});
   sys.add_worker(4, fast_beats);
   sys.add_worker(4, fast_beats);
   REQUIRE(sys.wait_for_slots(8));
@@ -67,15 +89,12 @@ void run_restart_under_load(bool fresh_workers) {
   tally t(n);
   for (std::size_t i = 0; i < n; ++i) c.submit("sleep", payload_for(i), {}, [&t, i](result r) { t.record(i, r); });
   REQUIRE(t.wait_for(8, 20s));  // the system works; most tasks are still queued or running
-  sys.restart_broker(SIGKILL);
-  if (fresh_workers) {
-    sys.add_worker(4, fast_beats);
-    sys.add_worker(4, fast_beats);
-  }
+  interrupt(sys, o);
   const bool all = t.wait_for(n, 60s);
   std::this_thread::sleep_for(1s);  // time for any duplicate outcome to arrive
   std::lock_guard lock(t.m);
-  INFO("resolved ", t.resolved, " of ", n, "; broker log after the restart: ", read_file(sys.dir.file("broker2.log")));
+  const std::string log = read_file(sys.dir.file(o == outage::freeze ? "broker.log" : "broker2.log"));
+  INFO("resolved ", t.resolved, " of ", n, "; broker log: ", log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
   REQUIRE(all);
   for (std::size_t i = 0; i < n; ++i) {
     INFO("task ", i);
@@ -89,10 +108,14 @@ void run_restart_under_load(bool fresh_workers) {
 
 TEST_SUITE("e2e") {
 TEST_CASE("the broker killed and restarted under load: all 100 tasks resolve once, with their own values") {
-  run_restart_under_load(false);
+  run_under_load(outage::restart, false);
 }
 
 TEST_CASE("the broker killed and restarted under load, fresh workers join: all 100 tasks resolve once") {
-  run_restart_under_load(true);
+  run_under_load(outage::restart_fresh_workers, false);
+}
+
+TEST_CASE("a CURVE broker frozen past the client's liveness: the client reconnects with its keys, all 100 tasks resolve once") {
+  run_under_load(outage::freeze, true);
 }
 }
