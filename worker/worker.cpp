@@ -121,6 +121,17 @@ int worker::run() {
   self.stopping = false;
   completion_queue completions(loop.get());
   self.env.completions = &completions;
+  // On any exit, a throw included (a bad endpoint fails at the first connect), the
+  // slots and the wake handle close before the loop and the context go.
+  struct closer {
+    impl& self;  // whose handles to close
+    ~closer() {
+      self.control = nullptr;
+      self.slots.clear();
+      self.wake.reset();
+      self.loop = nullptr;
+    }
+  } close_on_exit{self};
   self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });
   signal_watch sigint(loop.get(), SIGINT, [&self](int) { self.begin_stop(); });
   signal_watch sigterm(loop.get(), SIGTERM, [&self](int) { self.begin_stop(); });
@@ -130,10 +141,6 @@ int worker::run() {
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
             self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
   loop.run();
-  self.slots.clear();
-  self.wake.reset();
-  self.control = nullptr;
-  self.loop = nullptr;
   return 0;
 }
 
