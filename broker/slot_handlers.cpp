@@ -15,6 +15,11 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
     log::warn("slot of worker {} announced READY while running task {}: the task was lost there", m.worker_id, s->running->id);
     requeue(*s->running);
   }
+  if (workers_.leaving(m.worker_id)) {  // said BYE: no slot of it takes new work
+    log::info("ignored READY from a slot of worker {}, which has said BYE", m.worker_id);
+    if (s) workers_.remove(*s);
+    return;
+  }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
   workers_.touch(m.worker_id, clock_.now());
   log::debug("slot of worker {} ready ({} slots known)", fresh.worker->id, workers_.slot_count());
@@ -33,8 +38,8 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
     if (m.ok) conclude(*t, result_msg{t->id}, &payload);
     else conclude(*t, failed_msg{t->id, "task_error", m.error}, nullptr);
   }
-  if (s && workers_.leaving(m.worker_id)) {  // said BYE: this slot takes no more work
-    workers_.remove(*s);
+  if (workers_.leaving(m.worker_id)) {  // said BYE: this slot takes no more work
+    if (s) workers_.remove(*s);
     return;
   }
   workers_.mark_ready(p.id, m.worker_id);

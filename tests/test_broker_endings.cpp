@@ -176,3 +176,30 @@ TEST_CASE("draining with nothing unfinished calls back at once") {
   CHECK(drained == 1);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("after BYE, a READY or a stray DONE from that worker gets it no new work") {
+  fixture f(5);
+  control_peer control(f, "W1");
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  control.peer.send(role::control, bye_msg{"W1"});
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 0; }));
+  slot_peer other(f, "W1", "s2");  // says READY as it starts
+  zmq::context_t ctx;
+  zmq::socket_t stray(ctx, zmq::socket_type::req);  // a slot whose first word is a DONE
+  stray.set(zmq::sockopt::linger, 0);
+  stray.connect(f.b->endpoint());
+  zmq::message_t out("x", 1);
+  (void)send(stray, socket_kind::req, nullptr, role::slot, done_msg{"W1", "ghost", true, ""}, &out);
+  f.settle();
+  CHECK(f.b->snapshot().slots == 0);
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
+  f.settle();
+  CHECK_FALSE(read_frames(s.socket, socket_kind::req).has_value());
+  CHECK_FALSE(read_frames(other.socket, socket_kind::req).has_value());
+  CHECK_FALSE(read_frames(stray, socket_kind::req).has_value());
+}
+}
