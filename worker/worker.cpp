@@ -114,24 +114,24 @@ void worker::impl::cancel(const std::string& task_id) {
 int worker::run() {
   event_loop loop;
   zmq::context_t ctx;
-  completion_queue completions(loop.get());
   auto& self = *impl_;
-  // Undoes what run() sets up in impl on every way out, before the loop and the
-  // context go: a slot socket still open would block the context's destruction.
-  struct run_scope {
-    impl& self;  // the worker being run
-    ~run_scope() {
-      self.slots.clear();
-      self.wake.reset();
-      self.control = nullptr;
-      self.loop = nullptr;
-    }
-  } scope{self};
   self.env.loop = loop.get();
   self.env.broker.ctx = &ctx;
-  self.env.completions = &completions;
   self.loop = &loop;
   self.stopping = false;
+  completion_queue completions(loop.get());
+  self.env.completions = &completions;
+  // On any exit, a throw included (a bad endpoint fails at the first connect), the
+  // slots and the wake handle close before the loop and the context go.
+  struct closer {
+    impl& self;  // whose handles to close
+    ~closer() {
+      self.control = nullptr;
+      self.slots.clear();
+      self.wake.reset();
+      self.loop = nullptr;
+    }
+  } close_on_exit{self};
   self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });
   signal_watch sigint(loop.get(), SIGINT, [&self](int) { self.begin_stop(); });
   signal_watch sigterm(loop.get(), SIGTERM, [&self](int) { self.begin_stop(); });
