@@ -25,9 +25,9 @@
 #include <zmq.hpp>
 
 #include "argon/client.hpp"
+#include "broker_link.hpp"
 #include "clock.hpp"
 #include "codec.hpp"
-#include "broker_link.hpp"
 #include "uv_handles.hpp"
 
 namespace argon {
