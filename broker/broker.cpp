@@ -22,8 +22,12 @@ std::string random_instance_id() {
 
 broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
     : cfg_(cfg), instance_(random_instance_id()), clock_(clk), router_(ctx_, zmq::socket_type::router),
-      finished_(millis(cfg.result_ttl_ms), cfg.result_bytes_limit), heartbeat_(loop, [this] { tick(); }) {
-  stats_.started = clock_.now();
+      finished_(millis(cfg.result_ttl_ms), cfg.result_bytes_limit), heartbeat_(loop, [this] { tick(); }),
+      deadline_timer_(loop, [this] {
+        expire_deadlines();
+        watch_->drain();
+      }) {
+  stats_.started = last_tick_ = clock_.now();
   if (cfg_.keys) {
     zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
     apply_curve_server(router_, cfg_.keys->broker);

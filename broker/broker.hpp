@@ -77,6 +77,7 @@ class broker {
   void end_early(task& t, const char* kind, const std::string& text);
   void abandon_run(task& t);
   void expire_deadlines();
+  void arm_deadline_timer();
   void check_drained();
 
   // worker control channel and liveness (control_handlers.cpp)
@@ -116,7 +117,9 @@ class broker {
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
   std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure
+  common::time_point last_tick_;  // when the heartbeat tick last ran
   common::timer heartbeat_;     // liveness tick
+  common::timer deadline_timer_;  // fires at the soonest task deadline
 };
 
 }  // namespace argon::broker

@@ -82,6 +82,7 @@ task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload)
   if (t.timeout_ms) {
     t.deadline = clock_.now() + millis(t.timeout_ms);
     t.deadline_pos = deadlines_.emplace(t.deadline, &t);
+    if (t.deadline_pos == deadlines_.begin()) arm_deadline_timer();
   }
   return t;
 }

@@ -46,8 +46,20 @@ void broker::tick() {
   watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
 }
 
+// A tick that comes late by more than the liveness limit means the broker itself was
+// paused (SIGSTOP, a stalled machine): the heartbeats that came meanwhile are still
+// unread, so nobody is expired until they have been.
 void broker::expire_workers() {
   const millis limit(cfg_.heartbeat_ms * cfg_.liveness);
+  const auto now = clock_.now();
+  const auto since = now - last_tick_;
+  last_tick_ = now;
+  if (since > limit + millis(cfg_.heartbeat_ms)) {
+    log::warn("the broker was paused for {} ms; worker expiry waits for the heartbeats sent meanwhile",
+              std::chrono::duration_cast<millis>(since).count());
+    for (auto& id : workers_.expired(now, limit)) workers_.touch(id, now);
+    return;
+  }
   for (auto& id : workers_.expired(clock_.now(), limit)) lose_worker(id, "no heartbeat within the liveness limit");
 }
 

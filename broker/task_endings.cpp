@@ -55,6 +55,14 @@ void broker::expire_deadlines() {
                                         started ? "its worker was told to stop" : "it never started"));
   }
   finished_.expire(now);
+  arm_deadline_timer();
+}
+
+// Deadlines are also checked on every heartbeat tick; this timer makes them exact.
+void broker::arm_deadline_timer() {
+  if (deadlines_.empty()) return deadline_timer_.stop();
+  const auto wait = std::chrono::ceil<millis>(deadlines_.begin()->first - clock_.now());
+  deadline_timer_.start(std::max(wait, millis(0)));
 }
 
 void broker::drain(std::function<void()> on_drained) {

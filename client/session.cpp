@@ -16,6 +16,9 @@ using namespace argon::common;
 
 namespace {
 
+// How much later than the broker the client's own timeout fires.
+constexpr std::chrono::milliseconds timeout_grace{250};
+
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());
@@ -107,7 +110,9 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
   send_submit(ref);
 }
 
-// The caller's timeout: withdraw the task from the broker and tell the caller.
+// The caller's timeout is enforced by the broker, which also stops the task on
+// its worker; this timer is the backstop for a broker that does not answer, so
+// it fires a little later: withdraw the task and tell the caller.
 void client::session::arm_timeout(pending_task& t) {
   if (t.opts.timeout.count() <= 0) return;
   std::string id = t.id;
@@ -116,7 +121,7 @@ void client::session::arm_timeout(pending_task& t) {
     (void)link_->send(cancel_msg{id});
     resolve(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
   });
-  t.timeout_timer->start(limit);
+  t.timeout_timer->start(limit + timeout_grace);
 }
 
 // Sends (or resends) a task under its own id. While the broker is lost the task

@@ -203,3 +203,20 @@ TEST_CASE("after BYE, a READY or a stray DONE from that worker gets it no new wo
   CHECK_FALSE(read_frames(stray, socket_kind::req).has_value());
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("a broker that was itself paused does not expire workers whose heartbeats it has not read yet") {
+  fixture f(0, 10, 3);
+  control_peer control(f, "W1");
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  f.clk.advance(5s);  // as if the broker had been stopped for 5 s
+  f.settle();
+  CHECK(f.b->snapshot().slots == 1);
+  for (int i = 0; i < 6 && f.b->snapshot().slots == 1; ++i) {  // ticks at their pace: W1 is really silent
+    f.clk.advance(10ms);
+    f.settle();
+  }
+  CHECK(f.b->snapshot().slots == 0);
+}
+}

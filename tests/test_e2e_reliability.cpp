@@ -155,5 +155,8 @@ TEST_CASE("a task past its timeout fails as timeout, its worker is told to stop,
   auto after = run(sys.cli("submit", {"echo", "next"}), "", 15s);
   CHECK(after.exit_code == 0);
   CHECK(after.out == "next");
+  std::string log = read_file(sys.dir.file("broker.log"));
+  INFO("broker log: ", log);
+  CHECK(log.find("passed its 1000 ms timeout while running") != std::string::npos);
 }
 }
