@@ -6,30 +6,12 @@
 #include <random>
 
 #include "codec.hpp"
+#include "sample_messages.hpp"
 
 using namespace argon::common;
+using argon::test::one_of_each;
 
 namespace {
-
-std::vector<body> one_of_each() {
-  return {submit_msg{"id-1", "resize", priority::high, 2500, 3},
-          cancel_msg{"id-2"},
-          status_msg{},
-          ping_msg{},
-          result_msg{"id-3"},
-          failed_msg{"id-4", "task_error", "disk full"},
-          busy_msg{"id-5", 12, 24, 8, 1500, "queue_full"},
-          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456},
-          pong_msg{"b-7f3a"},
-          error_msg{"protocol_error", "bad"},
-          ready_msg{"w1"},
-          task_msg{"id-6", "sleep", 2, 1700000000000},
-          done_msg{"w1", "id-6", false, "boom"},
-          hello_msg{"w1", 8, "0.1.0"},
-          heartbeat_msg{"w1"},
-          bye_msg{"w1"}};
-}
-
 
 std::string packed(const msgpack::sbuffer& b) { return std::string(b.data(), b.size()); }
 
