@@ -17,7 +17,7 @@ TEST_SUITE("unit") {
 TEST_CASE("a submitted task reaches a slot and its result reaches the client") {
   fixture f;
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1"), "in");
   auto t = s.task();
@@ -40,7 +40,7 @@ TEST_CASE("a submitted task reaches a slot and its result reaches the client") {
 TEST_CASE("a handler failure becomes FAILED task_error with the worker's text") {
   fixture f;
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1", "fail"), "boom");
   REQUIRE(s.task());
@@ -56,7 +56,7 @@ TEST_CASE("a handler failure becomes FAILED task_error with the worker's text") 
 TEST_CASE("busy carries depth, limit, capacity and a wait estimate; nothing is stored") {
   fixture f(1);
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("run"), "");
   REQUIRE(s.task());
@@ -90,7 +90,7 @@ TEST_CASE("no workers and no explicit limit: every task is refused as no_workers
 TEST_CASE("the least busy worker gets the next task") {
   fixture f;
   slot_peer a1(f, "A", "a1"), a2(f, "A", "a2"), b1(f, "B", "b1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 3; }));
+  REQUIRE(f.wait_for_slots(3));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1"), "");
   c.send(role::client, submit("t2"), "");
@@ -132,7 +132,7 @@ TEST_CASE("CANCEL removes a queued task and says so") {
 TEST_CASE("a slot that starts over while running a task gives the task back") {
   fixture f;
   auto first = std::make_unique<slot_peer>(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 3}, "again");
   REQUIRE(first->task());
@@ -148,7 +148,7 @@ TEST_CASE("a slot that starts over while running a task gives the task back") {
 TEST_CASE("a task whose slot is lost on its last attempt fails as worker_lost") {
   fixture f;
   auto first = std::make_unique<slot_peer>(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 1}, "once");
   REQUIRE(first->task());
@@ -165,13 +165,8 @@ TEST_CASE("a task whose slot is lost on its last attempt fails as worker_lost") 
 
 TEST_CASE("a result from a slot that is not running that task is dropped") {
   fixture f;
-  zmq::context_t ctx;
-  zmq::socket_t late(ctx, zmq::socket_type::req);  // a slot whose first word is a stale DONE
-  late.set(zmq::sockopt::linger, 0);
-  late.connect(f.b->endpoint());
-  zmq::message_t p("late", 4);
-  (void)send(late, socket_kind::req, nullptr, role::slot, done_msg{"W1", "ghost", true, ""}, &p);
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));  // the DONE still counts as READY
+  stray_slot late(f, "W1", "ghost", "late");
+  REQUIRE(f.wait_for_slots(1));  // the DONE still counts as READY
   CHECK(f.b->snapshot().completed == 0);
   CHECK(f.b->snapshot().busy_slots == 0);
 }

@@ -58,7 +58,7 @@ TEST_CASE("a running task past its deadline: FAILED timeout, CANCEL to its worke
   fixture f(0, 10);
   control_peer control(f, "W1");
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, with_timeout("t1", 500), "5000");
   auto t = s.task();
@@ -85,7 +85,7 @@ TEST_CASE("CANCEL of a running task fails it as cancelled and tells its worker")
   fixture f(0, 10);
   control_peer control(f, "W1");
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1"), "x");
   REQUIRE(s.task());
@@ -113,7 +113,7 @@ TEST_CASE("CANCEL of another client's task id changes nothing") {
 TEST_CASE("a task submitted again after it finished gets its kept outcome, not a second run") {
   fixture f;
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1"), "in");
   REQUIRE(s.task());
@@ -148,7 +148,7 @@ TEST_CASE("a finished task's outcome is forgotten after the result TTL") {
 TEST_CASE("draining refuses new tasks as busy, lets running ones finish, then calls back once") {
   fixture f;
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   raw_peer c(f.b->endpoint(), nullptr, nullptr);
   c.send(role::client, submit("t1"), "in");
   REQUIRE(s.task());
@@ -182,16 +182,11 @@ TEST_CASE("after BYE, a READY or a stray DONE from that worker gets it no new wo
   fixture f(5);
   control_peer control(f, "W1");
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   control.peer.send(role::control, bye_msg{"W1"});
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 0; }));
+  REQUIRE(f.wait_for_slots(0));
   slot_peer other(f, "W1", "s2");  // says READY as it starts
-  zmq::context_t ctx;
-  zmq::socket_t stray(ctx, zmq::socket_type::req);  // a slot whose first word is a DONE
-  stray.set(zmq::sockopt::linger, 0);
-  stray.connect(f.b->endpoint());
-  zmq::message_t out("x", 1);
-  (void)send(stray, socket_kind::req, nullptr, role::slot, done_msg{"W1", "ghost", true, ""}, &out);
+  stray_slot stray(f, "W1", "ghost", "x");
   f.settle();
   CHECK(f.b->snapshot().slots == 0);
   raw_peer c(f.b->endpoint(), nullptr, nullptr);
@@ -200,7 +195,7 @@ TEST_CASE("after BYE, a READY or a stray DONE from that worker gets it no new wo
   f.settle();
   CHECK_FALSE(read_frames(s.socket, socket_kind::req).has_value());
   CHECK_FALSE(read_frames(other.socket, socket_kind::req).has_value());
-  CHECK_FALSE(read_frames(stray, socket_kind::req).has_value());
+  CHECK_FALSE(read_frames(stray.socket, socket_kind::req).has_value());
 }
 }
 
@@ -209,7 +204,7 @@ TEST_CASE("a broker that was itself paused does not expire workers whose heartbe
   fixture f(0, 10, 3);
   control_peer control(f, "W1");
   slot_peer s(f, "W1", "s1");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().slots == 1; }));
+  REQUIRE(f.wait_for_slots(1));
   f.clk.advance(5s);  // as if the broker had been stopped for 5 s
   f.settle();
   CHECK(f.b->snapshot().slots == 1);

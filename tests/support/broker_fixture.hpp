@@ -40,6 +40,10 @@ struct fixture {
     }
     return held;
   }
+  // Runs the loop until the broker knows exactly n slots (or 5 s pass).
+  bool wait_for_slots(std::size_t n) {
+    return pump_until([&] { return b->snapshot().slots == n; });
+  }
   // Pumps the loop for a fixed while, for checks that nothing more happens.
   void settle() {
     auto end = std::chrono::steady_clock::now() + 300ms;
@@ -81,6 +85,19 @@ struct slot_peer {
   }
   fixture& fix;
   std::string worker_id;
+  zmq::context_t ctx;
+  zmq::socket_t socket;
+};
+
+// A REQ slot whose first word is a DONE (a stale result after a restart), not READY.
+struct stray_slot {
+  stray_slot(fixture& f, const std::string& worker, const std::string& task_id, const std::string& out)
+      : socket(ctx, zmq::socket_type::req) {
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(f.b->endpoint());
+    zmq::message_t p(out.data(), out.size());
+    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker, task_id, true, ""}, &p);
+  }
   zmq::context_t ctx;
   zmq::socket_t socket;
 };
