@@ -33,7 +33,7 @@ void broker_link::open_socket() {
   socket_.set(zmq::sockopt::sndhwm, 100000);
   socket_.set(zmq::sockopt::rcvhwm, 100000);
   // libzmq's own TCP retries back off like ours instead of every 100 ms for ever.
-  socket_.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(keepalive::max_backoff.count()));
+  socket_.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(reconnect_backoff::largest.count()));
   if (settings_.keys) apply_curve_client(socket_, settings_.keys->client, settings_.keys->broker);
   try {
     socket_.connect(settings_.endpoint);

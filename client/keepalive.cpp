@@ -31,8 +31,7 @@ tick_action keepalive::tick(time_point now) {
       return tick_action::lose;
     case link_state::lost:
       if (now < next_reconnect_) return tick_action::none;
-      next_reconnect_ = now + backoff_;
-      backoff_ = std::min(backoff_ * 2, max_backoff);
+      next_reconnect_ = now + backoff_.next();
       return tick_action::reconnect;
   }
   return tick_action::none;
@@ -41,8 +40,8 @@ tick_action keepalive::tick(time_point now) {
 void keepalive::set_state(link_state s, time_point now) {
   if (s == link_state::lost && state_ != link_state::lost) {
     lost_since_ = now;
-    next_reconnect_ = now + millis(1000);  // this tick reconnects; the next one waits 1 s
-    backoff_ = millis(2000);
+    backoff_.reset();
+    next_reconnect_ = now + backoff_.next();  // this tick reconnects; the next one waits 1 s
   }
   state_ = s;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "backoff.hpp"
 #include "clock.hpp"
 
 namespace argon {
@@ -44,8 +45,6 @@ struct keepalive_settings {
 
 class keepalive {
  public:
-  // Longest wait between two reconnects.
-  static constexpr common::millis max_backoff{32000};
 
   explicit keepalive(keepalive_settings s) : settings_(s) {}
 
@@ -71,7 +70,7 @@ class keepalive {
   common::time_point last_heard_{};                // when anything last came from the broker
   common::time_point lost_since_{};                // when the broker was given up for lost
   common::time_point next_reconnect_{};            // while lost: when to reconnect next
-  common::millis backoff_{1000};                   // while lost: wait after the next reconnect
+  common::reconnect_backoff backoff_;              // while lost: gaps between reconnects
 };
 
 }  // namespace argon

@@ -11,7 +11,7 @@ broker_liveness::broker_liveness(const clock& clock, millis silence_limit)
 
 bool broker_liveness::heard() {
   last_heard_ = clock_.now();
-  backoff_ = first_backoff;
+  backoff_.reset();
   const bool was_reconnected = reconnected_;
   reconnected_ = false;
   return was_reconnected;
@@ -29,8 +29,7 @@ bool broker_liveness::reconnect_due() {
   if (now - last_heard_ <= limit_) return false;
   if (reconnected_ && now < next_try_) return false;
   reconnected_ = true;
-  next_try_ = now + backoff_;
-  backoff_ = std::min(backoff_ * 2, max_backoff);
+  next_try_ = now + backoff_.next();
   return true;
 }
 

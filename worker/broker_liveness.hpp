@@ -11,15 +11,13 @@
 
 #include <string>
 
+#include "backoff.hpp"
 #include "clock.hpp"
 
 namespace argon::worker {
 
 class broker_liveness {
  public:
-  // The first and the largest wait between reconnects while the broker stays silent.
-  static constexpr common::millis first_backoff{1000};
-  static constexpr common::millis max_backoff{32000};
 
   broker_liveness(const common::clock& clock, common::millis silence_limit);
 
@@ -39,7 +37,7 @@ class broker_liveness {
   common::millis limit_;              // silence that counts as lost
   common::time_point last_heard_;     // last message from the broker
   common::time_point next_try_{};     // earliest next reconnect while still silent
-  common::millis backoff_{first_backoff};  // gap between the next reconnect and the one after it
+  common::reconnect_backoff backoff_;  // gaps between reconnects while the broker is silent
   bool reconnected_ = false;          // a reconnect happened since the broker last spoke
   std::string instance_;              // the broker's instance id; empty until it names one
 };

@@ -7,7 +7,7 @@ zmq::socket_t open_broker_socket(const broker_address& broker, zmq::socket_type 
   zmq::socket_t s(*broker.ctx, type);
   s.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
   s.set(zmq::sockopt::routing_id, routing_id);
-  s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(reconnect_ivl_max.count()));
+  s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(common::reconnect_backoff::largest.count()));
   if (broker.keys) common::apply_curve_client(s, broker.keys->worker, broker.keys->broker);
   s.connect(broker.endpoint);
   return s;

@@ -2,8 +2,8 @@
 //
 // Each socket keeps a fixed routing id, so when the worker recreates it the
 // broker's ROUTER_HANDOVER gives the new connection the old one's place.
-// libzmq's own reconnects back off up to reconnect_ivl_max, and CURVE is
-// applied when the worker has keys. The returned socket is connecting; the
+// libzmq's own reconnects back off up to the same 32 s as the worker's
+// (common/backoff.hpp), and CURVE is applied when the worker has keys. The returned socket is connecting; the
 // connection itself completes in the background.
 #pragma once
 
@@ -12,13 +12,13 @@
 
 #include <zmq.hpp>
 
+#include "backoff.hpp"
 #include "clock.hpp"
 #include "keys.hpp"
 
 namespace argon::worker {
 
 // Longest wait between libzmq's own reconnect attempts on a worker socket.
-inline constexpr common::millis reconnect_ivl_max{32000};
 
 // Where and how a worker reaches its broker.
 struct broker_address {
