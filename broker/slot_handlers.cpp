@@ -75,7 +75,7 @@ bool broker::send_task(slot& s, task& t) {
   payload.copy(t.payload);  // shares the buffer for large payloads; the original stays for requeue
   const auto left = std::chrono::duration_cast<millis>(t.deadline - t.started_at).count();
   const std::uint64_t deadline = t.timeout_ms ? unix_ms() + static_cast<std::uint64_t>(std::max<long>(left, 0)) : 0;
-  auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline}, &payload);
+  auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline, {}}, &payload);
   if (st == send_status::sent) return true;
   t.state = task_state::queued;
   t.running_on = nullptr;

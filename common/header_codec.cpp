@@ -13,7 +13,7 @@ namespace {
 using packer = msgpack::packer<msgpack::sbuffer>;
 
 void pack_fields(packer& p, const submit_msg& m) {
-  p.pack(m.id).pack(m.task).pack(static_cast<unsigned>(m.pri)).pack(m.timeout_ms).pack(m.max_attempts);
+  p.pack(m.id).pack(m.task).pack(static_cast<unsigned>(m.pri)).pack(m.timeout_ms).pack(m.max_attempts).pack(m.argv);
 }
 void pack_fields(packer& p, const cancel_msg& m) { p.pack(m.id); }
 void pack_fields(packer&, const status_msg&) {}
@@ -25,10 +25,14 @@ void pack_fields(packer& p, const busy_msg& m) {
 }
 void pack_fields(packer& p, const pong_msg& m) { p.pack(m.broker); }
 void pack_fields(packer& p, const error_msg& m) { p.pack(m.kind).pack(m.message); }
-void pack_fields(packer& p, const ready_msg& m) { p.pack(m.worker_id); }
-void pack_fields(packer& p, const task_msg& m) {
-  p.pack(m.id).pack(m.task).pack(m.attempt).pack(m.deadline_ms);
+void pack_fields(packer& p, const ready_msg& m) {
+  p.pack(m.worker_id);
+  if (m.caps) p.pack(m.caps->tasks).pack(m.caps->exec);
 }
+void pack_fields(packer& p, const task_msg& m) {
+  p.pack(m.id).pack(m.task).pack(m.attempt).pack(m.deadline_ms).pack(m.argv);
+}
+void pack_fields(packer& p, const progress_msg& m) { p.pack(m.id).pack(m.percent).pack(m.message); }
 void pack_fields(packer& p, const hello_msg& m) { p.pack(m.worker_id).pack(m.capacity).pack(m.version); }
 void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.sender); }
 void pack_fields(packer& p, const bye_msg& m) { p.pack(m.worker_id); }
@@ -53,10 +57,22 @@ void pack_fields(packer& p, const status_reply_msg& m) {
 #undef ARGON_PACK
 }
 
-std::size_t field_count(const body& b) {
-  static constexpr std::size_t counts[] = {5, 1, 0, 0, 1, 3, 6, 1, 1, 2, 1, 4, 4, 3, 1, 1};
+// How many fields each command has: {fewest, most}. Trailing fields added
+// after version 1 shipped (SUBMIT and TASK argv, READY capabilities) are
+// optional on input, so older peers still decode; the encoder writes all.
+struct field_range {
+  std::size_t min, max;
+};
+field_range field_counts(const body& b) {
+  static constexpr field_range counts[] = {{5, 6}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {3, 3}, {6, 6}, {1, 1}, {1, 1},
+                                           {2, 2}, {1, 3}, {4, 5}, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {3, 3}};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
+}
+
+std::size_t field_count(const body& b) {
+  if (const auto* r = std::get_if<ready_msg>(&b); r && !r->caps) return 1;
+  return field_counts(b).max;
 }
 
 // Reads typed fields from the header array, checking each one.
@@ -75,12 +91,26 @@ class fields {
     return o.via.u64;
   }
   bool boolean(const char* name) { return next(name, msgpack::type::BOOLEAN).via.boolean; }
+  std::vector<std::string> strings(const char* name, std::size_t max_each) {
+    const auto& o = next(name, msgpack::type::ARRAY);
+    std::vector<std::string> out;
+    out.reserve(o.via.array.size);
+    for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
+      const auto& item = o.via.array.ptr[i];
+      if (item.type != msgpack::type::STR) fail(name, "has an item that is not a string");
+      if (item.via.str.size > max_each) fail(name, "has an item that is too long");
+      out.emplace_back(item.via.str.ptr, item.via.str.size);
+    }
+    return out;
+  }
+  [[nodiscard]] bool more() const { return i_ < n_; }
   const msgpack::object& map(const char* name) { return next(name, msgpack::type::MAP); }
 
-  void expect_count(std::size_t want) const {
-    if (n_ != want)
-      throw protocol_error(std::string(command_name(cmd_)) + " needs " + std::to_string(want) +
-                           " fields, got " + std::to_string(n_));
+  void expect_count(field_range want) const {
+    if (n_ >= want.min && n_ <= want.max) return;
+    std::string range = std::to_string(want.min);
+    if (want.max != want.min) range += " to " + std::to_string(want.max);
+    throw protocol_error(std::string(command_name(cmd_)) + " needs " + range + " fields, got " + std::to_string(n_));
   }
 
  private:
@@ -117,10 +147,11 @@ status_reply_msg unpack_status(const msgpack::object& map) {
 body unpack_body(command c, fields& f) {
   switch (c) {
     case command::submit: {
-      submit_msg m{f.str("id"), f.str("task"), to_priority(f.uint("priority", 2)), 0, 1};
+      submit_msg m{f.str("id"), f.str("task"), to_priority(f.uint("priority", 2)), 0, 1, {}};
       m.timeout_ms = static_cast<std::uint32_t>(f.uint("timeout_ms", UINT32_MAX));
       m.max_attempts = static_cast<std::uint32_t>(f.uint("max_attempts", 1000));
       if (m.max_attempts == 0) m.max_attempts = 1;
+      if (f.more()) m.argv = f.strings("argv", max_header_bytes);
       return m;
     }
     case command::cancel: return cancel_msg{f.str("id")};
@@ -137,11 +168,16 @@ body unpack_body(command c, fields& f) {
     case command::status_reply: return unpack_status(f.map("snapshot"));
     case command::pong: return pong_msg{f.str("broker")};
     case command::error: return error_msg{f.str("kind"), f.str("message", max_header_bytes)};
-    case command::ready: return ready_msg{f.str("worker_id")};
+    case command::ready: {
+      ready_msg m{f.str("worker_id"), std::nullopt};
+      if (f.more()) m.caps = capabilities{f.strings("tasks", max_id_bytes), f.strings("exec", max_id_bytes * 8)};
+      return m;
+    }
     case command::task: {
-      task_msg m{f.str("id"), f.str("task"), 1, 0};
+      task_msg m{f.str("id"), f.str("task"), 1, 0, {}};
       m.attempt = static_cast<std::uint32_t>(f.uint("attempt", UINT32_MAX));
       m.deadline_ms = f.uint("deadline_ms");
+      if (f.more()) m.argv = f.strings("argv", max_header_bytes);
       return m;
     }
     case command::done:
@@ -154,6 +190,12 @@ body unpack_body(command c, fields& f) {
     }
     case command::heartbeat: return heartbeat_msg{f.str("sender")};
     case command::bye: return bye_msg{f.str("worker_id")};
+    case command::progress: {
+      progress_msg m{f.str("id"), 0, ""};
+      m.percent = static_cast<std::uint32_t>(f.uint("percent", 100));
+      m.message = f.str("message", max_progress_bytes);
+      return m;
+    }
   }
   throw protocol_error("unknown command " + std::to_string(static_cast<unsigned>(c)));
 }
@@ -164,6 +206,7 @@ bool known_command(std::uint64_t c) {
     case command::result: case command::failed: case command::busy: case command::status_reply:
     case command::pong: case command::error: case command::ready: case command::task:
     case command::done: case command::hello: case command::heartbeat: case command::bye:
+    case command::progress:
       return c <= 255;
   }
   return false;
@@ -190,7 +233,7 @@ message decode_header(const void* data, std::size_t size) {
   msgpack::object o;
   try {
     std::size_t off = 0;
-    msgpack::unpack_limit limit(64, 64, max_header_bytes, max_header_bytes, max_header_bytes, 4);
+    msgpack::unpack_limit limit(max_list_items, 64, max_header_bytes, max_header_bytes, max_header_bytes, 4);
     o = msgpack::unpack(zone, static_cast<const char*>(data), size, off, nullptr, nullptr, limit);
     if (off != size) throw protocol_error("trailing bytes after the header");
   } catch (const protocol_error&) {
@@ -211,7 +254,7 @@ message decode_header(const void* data, std::size_t size) {
   message m;
   m.from = static_cast<role>(a[1].via.u64);
   m.content = unpack_body(cmd, f);
-  f.expect_count(field_count(m.content));
+  f.expect_count(field_counts(m.content));
   return m;
 }
 

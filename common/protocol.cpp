@@ -8,7 +8,8 @@ command command_of(const body& b) {
       command::submit,       command::cancel, command::status, command::ping,
       command::result,       command::failed, command::busy,   command::status_reply,
       command::pong,         command::error,  command::ready,  command::task,
-      command::done,         command::hello,  command::heartbeat, command::bye};
+      command::done,         command::hello,  command::heartbeat, command::bye,
+      command::progress};
   static_assert(std::size(by_index) == std::variant_size_v<body>);
   return by_index[b.index()];
 }
@@ -31,6 +32,7 @@ const char* command_name(command c) {
     case command::hello: return "HELLO";
     case command::heartbeat: return "HEARTBEAT";
     case command::bye: return "BYE";
+    case command::progress: return "PROGRESS";
   }
   return "UNKNOWN";
 }

@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace argon::common {
 
@@ -21,6 +23,15 @@ inline constexpr std::size_t max_header_bytes = 64 * 1024;
 
 // Longest task id and task name accepted.
 inline constexpr std::size_t max_id_bytes = 128;
+
+// Longest progress message accepted.
+inline constexpr std::size_t max_progress_bytes = 1024;
+
+// Most items in any array of a header (argv, task names, patterns).
+inline constexpr std::size_t max_list_items = 1024;
+
+// The reserved task name of client-named programs: SUBMIT/TASK carry argv.
+inline constexpr const char* exec_task = "exec";
 
 // Who sent a message; lets the broker tell three kinds of peer apart on one socket.
 enum class role : std::uint8_t { client = 0, slot = 1, control = 2, broker = 3 };
@@ -40,6 +51,7 @@ enum class command : std::uint8_t {
   ready = 20,         // worker slot -> broker
   task = 21,          // broker -> worker slot, + payload
   done = 22,          // worker slot -> broker, + payload
+  progress = 23,      // worker control -> broker -> client
   hello = 30,         // worker control -> broker
   heartbeat = 31,     // worker control <-> broker
   bye = 35,           // worker control -> broker
@@ -55,6 +67,7 @@ struct submit_msg {
   priority pri = priority::normal;  // lane
   std::uint32_t timeout_ms = 0;     // run deadline in ms from dispatch; 0 = none
   std::uint32_t max_attempts = 1;   // how many times the task may be started
+  std::vector<std::string> argv;    // task "exec" only: absolute program path and its arguments
 };
 
 // Client withdraws a task; from the broker to a worker's control channel, the
@@ -122,9 +135,17 @@ struct error_msg {
   std::string message;  // what was wrong
 };
 
+// What a worker can run, as its slots announce it.
+struct capabilities {
+  std::vector<std::string> tasks;  // task names it has a handler for
+  std::vector<std::string> exec;   // glob patterns of programs it runs for task "exec" (--allow-exec)
+  bool operator==(const capabilities&) const = default;
+};
+
 // A worker slot announces that it can take one task.
 struct ready_msg {
-  std::string worker_id;  // the slot's worker process
+  std::string worker_id;             // the slot's worker process
+  std::optional<capabilities> caps;  // absent: the worker takes any task (and fails names it lacks)
 };
 
 // Broker hands a task to a slot; the payload frame carries its input.
@@ -133,6 +154,7 @@ struct task_msg {
   std::string task;            // task name
   std::uint32_t attempt = 1;   // 1 on the first start
   std::uint64_t deadline_ms = 0; // unix time in ms by which to finish; 0 = none
+  std::vector<std::string> argv; // task "exec" only: the program and its arguments
 };
 
 // A slot returns a task's outcome; it also means the slot is ready again.
@@ -160,10 +182,19 @@ struct bye_msg {
   std::string worker_id;  // the stopping worker
 };
 
+// A running task's progress: worker control -> broker, and broker -> the
+// task's client. The broker forwards only progress of a task that the
+// sending worker runs.
+struct progress_msg {
+  std::string id;              // task id
+  std::uint32_t percent = 0;   // 0-100
+  std::string message;         // short free text, may be empty
+};
+
 // Any header, typed.
 using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_msg, failed_msg,
                           busy_msg, status_reply_msg, pong_msg, error_msg, ready_msg, task_msg,
-                          done_msg, hello_msg, heartbeat_msg, bye_msg>;
+                          done_msg, hello_msg, heartbeat_msg, bye_msg, progress_msg>;
 
 // The command a body encodes as.
 command command_of(const body& b);

@@ -134,7 +134,7 @@ TEST_CASE("a slot that starts over while running a task gives the task back") {
   auto first = std::make_unique<slot_peer>(f, "W1", "s1");
   REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
-  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 3}, "again");
+  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 3, {}}, "again");
   REQUIRE(first->task());
   first.reset();  // the worker restarts with the same slot id
   slot_peer second(f, "W1", "s1");
@@ -150,7 +150,7 @@ TEST_CASE("a task whose slot is lost on its last attempt fails as worker_lost") 
   auto first = std::make_unique<slot_peer>(f, "W1", "s1");
   REQUIRE(f.wait_for_slots(1));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
-  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 1}, "once");
+  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 0, 1, {}}, "once");
   REQUIRE(first->task());
   first.reset();
   slot_peer second(f, "W1", "s1");

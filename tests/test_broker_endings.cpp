@@ -30,7 +30,7 @@ struct control_peer {
   raw_peer peer;
 };
 
-submit_msg with_timeout(const std::string& id, std::uint32_t ms) { return submit_msg{id, "sleep", priority::normal, ms, 1}; }
+submit_msg with_timeout(const std::string& id, std::uint32_t ms) { return submit_msg{id, "sleep", priority::normal, ms, 1, {}}; }
 
 }  // namespace
 

@@ -47,7 +47,7 @@ TEST_CASE("every message type round-trips through the header codec") {
 }
 
 TEST_CASE("decoded fields keep their values") {
-  auto f = encode_header(role::client, submit_msg{"abc", "resize", priority::low, 42, 7});
+  auto f = encode_header(role::client, submit_msg{"abc", "resize", priority::low, 42, 7, {}});
   auto s = std::get<submit_msg>(decode_header(f.data(), f.size()).content);
   CHECK(s.id == "abc");
   CHECK(s.task == "resize");
@@ -74,20 +74,20 @@ TEST_CASE("frames round-trip over ROUTER/DEALER and ROUTER/REQ with payloads and
   dealer.connect("inproc://codec");
   req.connect("inproc://codec");
   zmq::message_t in("payload", 7);
-  REQUIRE(send(dealer, socket_kind::dealer, nullptr, role::client, submit_msg{"t", "echo", priority::normal, 0, 1}, &in) == send_status::sent);
+  REQUIRE(send(dealer, socket_kind::dealer, nullptr, role::client, submit_msg{"t", "echo", priority::normal, 0, 1, {}}, &in) == send_status::sent);
   auto f = read_frames(router, socket_kind::router);
   REQUIRE(f);
   CHECK(f->routing_id.to_string() == "client-1");
   message m = decode(*f);
   CHECK(std::get<submit_msg>(m.content).id == "t");
   CHECK(m.payload.to_string() == "payload");
-  REQUIRE(send(req, socket_kind::req, nullptr, role::slot, ready_msg{"w"}) == send_status::sent);
+  REQUIRE(send(req, socket_kind::req, nullptr, role::slot, ready_msg{"w", std::nullopt}) == send_status::sent);
   auto r = read_frames(router, socket_kind::router);
   REQUIRE(r);
   CHECK(r->routing_id.to_string() == "slot-1");
   CHECK(std::holds_alternative<ready_msg>(decode(*r).content));
   zmq::message_t out("x", 1);
-  REQUIRE(send(router, socket_kind::router, &r->routing_id, role::broker, task_msg{"t", "echo", 1, 0}, &out) == send_status::sent);
+  REQUIRE(send(router, socket_kind::router, &r->routing_id, role::broker, task_msg{"t", "echo", 1, 0, {}}, &out) == send_status::sent);
   auto t = read_frames(req, socket_kind::req);
   REQUIRE(t);
   message tm = decode(*t);
@@ -96,6 +96,20 @@ TEST_CASE("frames round-trip over ROUTER/DEALER and ROUTER/REQ with payloads and
   zmq::message_t gone_id("nobody", 6);
   router.set(zmq::sockopt::router_mandatory, 1);
   CHECK(send(router, socket_kind::router, &gone_id, role::broker, pong_msg{}) == send_status::unreachable);
+}
+
+TEST_CASE("fields added after version 1 are optional on input and checked when present") {
+  auto legacy = header_of(1, 0, 1, "id", "echo", 1, 0, 1);
+  auto s = std::get<submit_msg>(decode_header(legacy.data(), legacy.size()).content);
+  CHECK(s.argv.empty());
+  auto ready = header_of(1, 1, 20, "w");
+  CHECK_FALSE(std::get<ready_msg>(decode_header(ready.data(), ready.size()).content).caps);
+  auto task = header_of(1, 3, 21, "t", "echo", 1, 0);
+  CHECK(std::get<task_msg>(decode_header(task.data(), task.size()).content).argv.empty());
+  expect_error(header_of(1, 1, 20, "w", "echo"), "'tasks' has the wrong type");
+  expect_error(header_of(1, 0, 1, "id", "exec", 1, 0, 1, "/bin/ls"), "'argv' has the wrong type");
+  expect_error(header_of(1, 0, 23, "id", 101, ""), "'percent' is out of range");
+  expect_error(header_of(1, 0, 23, "id", 100, std::string(max_progress_bytes + 1, 'p')), "too long");
 }
 
 TEST_CASE("malformed headers give protocol_error naming the defect") {
@@ -122,7 +136,7 @@ TEST_CASE("envelope defects: missing payload, extra frames, missing delimiter") 
   zmq::socket_t router(ctx, zmq::socket_type::router), dealer(ctx, zmq::socket_type::dealer);
   router.bind("inproc://envelope");
   dealer.connect("inproc://envelope");
-  auto submit = encode_header(role::client, submit_msg{"t", "echo", priority::normal, 0, 1});
+  auto submit = encode_header(role::client, submit_msg{"t", "echo", priority::normal, 0, 1, {}});
   auto ping = encode_header(role::client, ping_msg{});
   auto send_parts = [&](std::vector<std::string> parts) {
     for (std::size_t i = 0; i < parts.size(); ++i)

@@ -56,7 +56,7 @@ TEST_CASE("malformed messages each get a protocol error and the broker still ser
   argon_system sys({.secure = false, .workers = 1, .capacity = 2, .broker_args = {"--max-payload", "1000"}});
   REQUIRE(sys.wait_for_slots(2));
   raw_peer p(sys.endpoint, nullptr, nullptr);
-  const std::string submit = header(common::role::client, common::submit_msg{"t1", "echo", common::priority::normal, 0, 1});
+  const std::string submit = header(common::role::client, common::submit_msg{"t1", "echo", common::priority::normal, 0, 1, {}});
   p.send_frames({"\xc1\xff not msgpack"});
   CHECK(error_kind(p) == "protocol_error");
   p.send_frames({submit.substr(0, submit.size() / 2), "payload"});  // truncated header
@@ -71,7 +71,7 @@ TEST_CASE("malformed messages each get a protocol error and the broker still ser
   CHECK(error_kind(p) == "protocol_error");
   p.send_frames({std::string(70000, '\x90')});  // oversized header
   CHECK(error_kind(p) == "protocol_error");
-  p.send(common::role::client, common::submit_msg{"big", "echo", common::priority::normal, 0, 1}, std::string(2000, 'x'));
+  p.send(common::role::client, common::submit_msg{"big", "echo", common::priority::normal, 0, 1, {}}, std::string(2000, 'x'));
   CHECK(error_kind(p) == "FAILED:payload_too_large");
   p.send(common::role::client, common::result_msg{"nope"}, "x");  // a broker-to-client command
   CHECK(error_kind(p) == "protocol_error");
@@ -89,7 +89,7 @@ TEST_CASE("thousands of random frames do not stop the broker") {
   REQUIRE(sys.wait_for_slots(1));
   raw_peer p(sys.endpoint, nullptr, nullptr);
   std::mt19937 rng(42);
-  const std::string valid = header(common::role::client, common::submit_msg{"t", "echo", common::priority::high, 5, 2});
+  const std::string valid = header(common::role::client, common::submit_msg{"t", "echo", common::priority::high, 5, 2, {}});
   for (int i = 0; i < 3000; ++i) {
     std::string h = valid;
     if (i % 3 == 0) h.resize(rng() % h.size());

@@ -77,9 +77,9 @@ std::string header(common::role r, const common::body& b) { return common::encod
 // Valid headers of every command the broker might meet, to be broken.
 std::vector<std::string> valid_headers() {
   using namespace common;
-  return {header(role::client, submit_msg{"t", "echo", priority::normal, 0, 1}),
+  return {header(role::client, submit_msg{"t", "echo", priority::normal, 0, 1, {}}),
           header(role::client, cancel_msg{"t"}), header(role::client, status_msg{}),
-          header(role::client, ping_msg{}), header(role::slot, ready_msg{"w"}),
+          header(role::client, ping_msg{}), header(role::slot, ready_msg{"w", std::nullopt}),
           header(role::slot, done_msg{"w", "t", true, ""}), header(role::control, hello_msg{"w", 1, "x"}),
           header(role::control, heartbeat_msg{"w"}), header(role::control, bye_msg{"w"}),
           header(role::broker, result_msg{"t"})};
@@ -164,13 +164,13 @@ void junk_burst(hostile_peers& h, std::mt19937_64& rng, const std::vector<std::s
     else h.junk.send_frames(frames);
   }
   h.junk.send_frames({std::string(max_header_bytes + 100, '\x90')});
-  h.junk.send(role::client, submit_msg{"over", "echo", priority::normal, 0, 1}, std::string(max_payload + 1, 'o'));
-  h.junk.send(role::client, submit_msg{"far-over", "echo", priority::normal, 0, 1}, std::string(200000, 'f'));
-  h.junk.send(role::client, submit_msg{"", "echo", priority::normal, 0, 1}, "x");
-  h.junk.send(role::client, submit_msg{"no-name", "", priority::high, 0, 1}, "x");
+  h.junk.send(role::client, submit_msg{"over", "echo", priority::normal, 0, 1, {}}, std::string(max_payload + 1, 'o'));
+  h.junk.send(role::client, submit_msg{"far-over", "echo", priority::normal, 0, 1, {}}, std::string(200000, 'f'));
+  h.junk.send(role::client, submit_msg{"", "echo", priority::normal, 0, 1, {}}, "x");
+  h.junk.send(role::client, submit_msg{"no-name", "", priority::high, 0, 1, {}}, "x");
   for (int i = 0; i < 20; ++i) h.junk.send(role::client, status_msg{});
   for (const char* id : {"v-queued", "v-run", "1", "t"}) h.junk.send(role::client, cancel_msg{id});
-  h.junk.send(role::slot, ready_msg{"pretender"});  // a worker command without the worker key
+  h.junk.send(role::slot, ready_msg{"pretender", std::nullopt});  // a worker command without the worker key
   h.seen.messages += 40 + 5 + 20 + 4 + 1;
 }
 
@@ -179,8 +179,8 @@ void fake_worker_burst(hostile_peers& h, std::mt19937_64& rng) {
   using namespace common;
   for (int i = 0; i < 5; ++i)
     h.fake.send(role::slot, done_msg{h.fake_id, "unknown-" + std::to_string(rng() % 1000), i % 2 == 0, "e"}, "out");
-  h.fake.send(role::slot, ready_msg{h.fake_id});
-  h.fake.send(role::slot, ready_msg{h.fake_id});
+  h.fake.send(role::slot, ready_msg{h.fake_id, std::nullopt});
+  h.fake.send(role::slot, ready_msg{h.fake_id, std::nullopt});
   h.fake.send(role::control, hello_msg{h.fake_id, 1u << 20, "9.9.9"});
   h.fake.send(role::control, hello_msg{h.fake_id, (1u << 20) + 1, "9.9.9"});  // one over the limit
   for (int i = 0; i < 50; ++i) h.fake.send(role::control, heartbeat_msg{h.fake_id});
@@ -193,7 +193,7 @@ void fake_worker_burst(hostile_peers& h, std::mt19937_64& rng) {
 // it); the peer reconnects by itself, and its PINGs are answered again.
 void oversized_connection(const std::string& endpoint, const common::role_keys& keys, tally& seen) {
   raw_peer giant(endpoint, &keys.client, &keys.broker);
-  giant.send_frames({header(common::role::client, common::submit_msg{"giant", "echo", common::priority::normal, 0, 1}),
+  giant.send_frames({header(common::role::client, common::submit_msg{"giant", "echo", common::priority::normal, 0, 1, {}}),
                      std::string(1u << 20, 'g')});
   bool pong = false, answered = false;
   const auto end = steady::now() + 10s;
@@ -294,9 +294,9 @@ std::map<std::string, std::string> outcomes(raw_peer& p, std::size_t want) {
 // CANCELs of the victim's ids must not touch them; the victim's own CANCEL does.
 void check_foreign_cancel(client& c, hostile_peers& h, raw_peer& victim) {
   using namespace common;
-  victim.send(role::client, submit_msg{"v-run", "sleep", priority::normal, 0, 1}, "1500");
-  victim.send(role::client, submit_msg{"v-queued", "echo", priority::normal, 0, 1}, "keep me");
-  victim.send(role::client, submit_msg{"v-own", "echo", priority::normal, 0, 1}, "cancel me");
+  victim.send(role::client, submit_msg{"v-run", "sleep", priority::normal, 0, 1, {}}, "1500");
+  victim.send(role::client, submit_msg{"v-queued", "echo", priority::normal, 0, 1, {}}, "keep me");
+  victim.send(role::client, submit_msg{"v-own", "echo", priority::normal, 0, 1, {}}, "cancel me");
   REQUIRE(wait_for_load(c, real_slots, 2));
   for (const char* id : {"v-queued", "v-own", "v-run"}) h.junk.send(role::client, cancel_msg{id});
   REQUIRE(catch_up(h.junk, h, false));  // the foreign CANCELs were handled while the tasks waited

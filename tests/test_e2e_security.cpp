@@ -56,7 +56,7 @@ TEST_CASE("a client key cannot act as a worker slot") {
   argon_system sys({.secure = true, .workers = 0});
   auto keys = common::load_keys(sys.keyfile);
   raw_peer pretender(sys.endpoint, &keys.client, &keys.broker);
-  pretender.send(common::role::slot, common::ready_msg{"fake"});
+  pretender.send(common::role::slot, common::ready_msg{"fake", std::nullopt});
   auto answer = pretender.receive(5000ms);
   REQUIRE(answer.has_value());
   auto* err = std::get_if<common::error_msg>(&answer->content);

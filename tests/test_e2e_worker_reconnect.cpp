@@ -209,7 +209,7 @@ TEST_CASE("a new broker instance id: the worker says HELLO again and every idle 
   auto w = start_worker(b, dir, 3);
   seen first = registered(b, 3, "b-one");
   REQUIRE(first.ready.size() == 3);
-  b.send(*first.ready.begin(), common::task_msg{"t1", "echo", 1, 0}, "x");  // one slot ends on a DONE
+  b.send(*first.ready.begin(), common::task_msg{"t1", "echo", 1, 0, {}}, "x");  // one slot ends on a DONE
   seen same = pump(b, 700ms, "b-one", nullptr, first.control);  // the same instance: nothing to repeat
   CHECK(same.count(common::command::done) == 1);
   CHECK(same.count(common::command::hello) == 0);
@@ -234,7 +234,7 @@ TEST_CASE("CANCEL from the broker: logged, the running task still returns DONE; 
   seen first = registered(b, 2, "b-one");
   REQUIRE(first.ready.size() == 2);
   const std::string slot = *first.ready.begin();
-  b.send(slot, common::task_msg{"t1", "sleep", 1, 0}, "800");
+  b.send(slot, common::task_msg{"t1", "sleep", 1, 0, {}}, "800");
   std::this_thread::sleep_for(100ms);
   b.send(first.control, common::cancel_msg{"t1"});
   b.send(first.control, common::cancel_msg{"not-here"});
@@ -261,7 +261,7 @@ TEST_CASE("a silent broker: the worker reconnects with backoff, idle slots say R
   seen first = registered(b, 2, "b-one");
   REQUIRE(first.ready.size() == 2);
   const std::string busy = *first.ready.begin(), idle = *first.ready.rbegin();
-  b.send(busy, common::task_msg{"t1", "sleep", 1, 0}, "1500");
+  b.send(busy, common::task_msg{"t1", "sleep", 1, 0, {}}, "1500");
   seen silent = pump(b, 4000ms, "");  // answer nothing for 4 s
   // Lost after 0.6 s, then tries at +1 s and +2 s: three reconnects, not one per heartbeat.
   CHECK(silent.count(common::command::hello) >= 2);
@@ -300,7 +300,7 @@ TEST_CASE("a slot busy while the broker restarts registers with the new broker a
   sys.add_worker(2, {"--verbose", "7"});
   REQUIRE(sys.wait_for_slots(2));
   raw_peer client(sys.endpoint, nullptr, nullptr);
-  client.send(common::role::client, common::submit_msg{"long", "sleep", common::priority::normal, 0, 1}, "2000");
+  client.send(common::role::client, common::submit_msg{"long", "sleep", common::priority::normal, 0, 1, {}}, "2000");
   REQUIRE(busy_slots(sys, 1, 5s));
   sys.restart_broker(SIGKILL);
   CHECK(slots_exactly(sys, 2, 15s));  // the idle slot at once, the busy one with its DONE
@@ -317,7 +317,7 @@ TEST_CASE("the broker frozen longer than the worker's liveness: slots come back,
   sys.add_worker(2, worker_flags);
   REQUIRE(sys.wait_for_slots(2));
   raw_peer client(sys.endpoint, nullptr, nullptr);
-  client.send(common::role::client, common::submit_msg{"long", "sleep", common::priority::normal, 0, 3}, "1500");
+  client.send(common::role::client, common::submit_msg{"long", "sleep", common::priority::normal, 0, 3, {}}, "1500");
   REQUIRE(busy_slots(sys, 1, 5s));
   sys.broker->signal(SIGSTOP);
   std::this_thread::sleep_for(2500ms);

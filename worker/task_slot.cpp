@@ -63,7 +63,7 @@ bool task_slot::cancel(std::string_view task_id) {
 
 void task_slot::send_ready() {
   holding_done_ = false;
-  if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id}) != send_status::sent)
+  if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, std::nullopt}) != send_status::sent)
     log::error("slot could not announce READY to {}", env_.broker.endpoint);
   watch_->drain();
 }

@@ -67,7 +67,7 @@ struct slot_peer {
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(f.b->endpoint());
     zmq::message_t none;
-    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id}, &none);
+    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id, std::nullopt}, &none);
   }
   // The next TASK, if one arrives while the loop is pumped.
   std::optional<message> task() {
@@ -109,7 +109,7 @@ inline std::optional<message> reply_to(fixture& f, test::raw_peer& c) {
 }
 
 inline submit_msg submit(const std::string& id, const std::string& task = "echo", priority p = priority::normal) {
-  return submit_msg{id, task, p, 0, 1};
+  return submit_msg{id, task, p, 0, 1, {}};
 }
 
 }  // namespace argon::test
