@@ -36,7 +36,7 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
     stats_.run_time.add(std::chrono::duration<double, std::micro>(clock_.now() - t->started_at).count());
     s->worker->done++;
     if (m.ok) conclude(*t, result_msg{t->id}, &payload);
-    else conclude(*t, failed_msg{t->id, "task_error", m.error}, nullptr);
+    else conclude(*t, failed_msg{t->id, m.kind.empty() ? "task_error" : m.kind, m.error}, nullptr);
   }
   if (workers_.leaving(m.worker_id)) {  // said BYE: this slot takes no more work
     if (s) workers_.remove(*s);

@@ -37,7 +37,7 @@ void pack_fields(packer& p, const hello_msg& m) { p.pack(m.worker_id).pack(m.cap
 void pack_fields(packer& p, const heartbeat_msg& m) { p.pack(m.sender); }
 void pack_fields(packer& p, const bye_msg& m) { p.pack(m.worker_id); }
 void pack_fields(packer& p, const done_msg& m) {
-  p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error);
+  p.pack(m.worker_id).pack(m.id).pack(m.ok).pack(m.error).pack(m.kind);
 }
 
 // The status snapshot is one map field, so fields can be added without a version bump.
@@ -65,7 +65,7 @@ struct field_range {
 };
 field_range field_counts(const body& b) {
   static constexpr field_range counts[] = {{5, 6}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {3, 3}, {6, 6}, {1, 1}, {1, 1},
-                                           {2, 2}, {1, 3}, {4, 5}, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {3, 3}};
+                                           {2, 2}, {1, 3}, {4, 5}, {4, 5}, {3, 3}, {1, 1}, {1, 1}, {3, 3}};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
 }
@@ -180,8 +180,11 @@ body unpack_body(command c, fields& f) {
       if (f.more()) m.argv = f.strings("argv", max_header_bytes);
       return m;
     }
-    case command::done:
-      return done_msg{f.str("worker_id"), f.str("id"), f.boolean("ok"), f.str("error", max_header_bytes)};
+    case command::done: {
+      done_msg m{f.str("worker_id"), f.str("id"), f.boolean("ok"), f.str("error", max_header_bytes), ""};
+      if (f.more()) m.kind = f.str("kind");
+      return m;
+    }
     case command::hello: {
       hello_msg m{f.str("worker_id"), 0, ""};
       m.capacity = static_cast<std::uint32_t>(f.uint("capacity", 1u << 20));

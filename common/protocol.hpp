@@ -163,6 +163,7 @@ struct done_msg {
   std::string id;         // task id from TASK
   bool ok = true;         // false: the handler failed
   std::string error;      // handler's error text when !ok
+  std::string kind;       // error kind when !ok, e.g. "not_allowed"; "" means "task_error"
 };
 
 // A worker process introduces its control channel.

@@ -59,7 +59,7 @@ TEST_CASE("decoded fields keep their values") {
   CHECK(st.workers == 1);
   CHECK(st.queue_limit == 8);
   CHECK(st.uptime_ms == 16);
-  auto d = encode_header(role::slot, done_msg{"w", "t", false, "why"});
+  auto d = encode_header(role::slot, done_msg{"w", "t", false, "why", ""});
   auto dm = std::get<done_msg>(decode_header(d.data(), d.size()).content);
   CHECK_FALSE(dm.ok);
   CHECK(dm.error == "why");

@@ -80,7 +80,7 @@ std::vector<std::string> valid_headers() {
   return {header(role::client, submit_msg{"t", "echo", priority::normal, 0, 1, {}}),
           header(role::client, cancel_msg{"t"}), header(role::client, status_msg{}),
           header(role::client, ping_msg{}), header(role::slot, ready_msg{"w", std::nullopt}),
-          header(role::slot, done_msg{"w", "t", true, ""}), header(role::control, hello_msg{"w", 1, "x"}),
+          header(role::slot, done_msg{"w", "t", true, "", ""}), header(role::control, hello_msg{"w", 1, "x"}),
           header(role::control, heartbeat_msg{"w"}), header(role::control, bye_msg{"w"}),
           header(role::broker, result_msg{"t"})};
 }
@@ -135,7 +135,7 @@ void take(raw_peer& p, hostile_peers& h, common::message& m, bool answer_tasks) 
   if (auto* f = std::get_if<common::failed_msg>(&m.content)) ++h.seen.replies["FAILED:" + f->kind];
   auto* t = std::get_if<common::task_msg>(&m.content);
   if (t && answer_tasks)
-    p.send(common::role::slot, common::done_msg{h.fake_id, t->id, true, ""}, m.payload.to_string());
+    p.send(common::role::slot, common::done_msg{h.fake_id, t->id, true, "", ""}, m.payload.to_string());
 }
 
 // Reads what waits for the hostile peers, without blocking.
@@ -178,7 +178,7 @@ void junk_burst(hostile_peers& h, std::mt19937_64& rng, const std::vector<std::s
 void fake_worker_burst(hostile_peers& h, std::mt19937_64& rng) {
   using namespace common;
   for (int i = 0; i < 5; ++i)
-    h.fake.send(role::slot, done_msg{h.fake_id, "unknown-" + std::to_string(rng() % 1000), i % 2 == 0, "e"}, "out");
+    h.fake.send(role::slot, done_msg{h.fake_id, "unknown-" + std::to_string(rng() % 1000), i % 2 == 0, "e", ""}, "out");
   h.fake.send(role::slot, ready_msg{h.fake_id, std::nullopt});
   h.fake.send(role::slot, ready_msg{h.fake_id, std::nullopt});
   h.fake.send(role::control, hello_msg{h.fake_id, 1u << 20, "9.9.9"});
@@ -309,7 +309,7 @@ void check_foreign_cancel(client& c, hostile_peers& h, raw_peer& victim) {
 // victim's queued task: it answers it as an echo worker, and says BYE after.)
 void check_forged_done(hostile_peers& h, raw_peer& victim) {
   h.fake_id = "fake-0";
-  h.fake.send(common::role::slot, common::done_msg{h.fake_id, "v-run", true, ""}, "forged");
+  h.fake.send(common::role::slot, common::done_msg{h.fake_id, "v-run", true, "", ""}, "forged");
   REQUIRE(catch_up(h.fake, h, true));
   auto got = outcomes(victim, 2);
   REQUIRE(catch_up(h.fake, h, true));

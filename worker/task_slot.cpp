@@ -131,7 +131,7 @@ void task_slot::finish() {
 void task_slot::send_done() {
   zmq::message_t out;
   if (ok_) out.rebuild(result_.data(), result_.size());
-  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_};
+  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, std::string()};
   if (send(socket_, socket_kind::req, nullptr, role::slot, d, &out) != send_status::sent)
     log::error("could not return the result of task {}", task_.id);
 }

@@ -81,7 +81,7 @@ struct slot_peer {
   }
   void done(const std::string& id, const std::string& out, bool ok = true) {
     zmq::message_t p(out.data(), out.size());
-    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker_id, id, ok, ok ? "" : out}, &p);
+    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker_id, id, ok, ok ? "" : out, ""}, &p);
   }
   fixture& fix;
   std::string worker_id;
@@ -96,7 +96,7 @@ struct stray_slot {
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(f.b->endpoint());
     zmq::message_t p(out.data(), out.size());
-    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker, task_id, true, ""}, &p);
+    (void)send(socket, socket_kind::req, nullptr, role::slot, done_msg{worker, task_id, true, "", ""}, &p);
   }
   zmq::context_t ctx;
   zmq::socket_t socket;

@@ -29,7 +29,8 @@ inline std::vector<common::body> one_of_each() {
           ready_msg{"w2", capabilities{{"echo", "upper"}, {"/usr/bin/*"}}},
           task_msg{"id-6", "sleep", 2, 1700000000000, {}},
           task_msg{"id-6x", exec_task, 1, 0, {"/bin/cat"}},
-          done_msg{"w1", "id-6", false, "boom"},
+          done_msg{"w1", "id-6", false, "boom", ""},
+          done_msg{"w1", "id-6x", false, "program /tmp/x is not allowed", "not_allowed"},
           hello_msg{"w1", 8, "0.1.0"},
           heartbeat_msg{"w1"},
           bye_msg{"w1"},
@@ -47,7 +48,7 @@ inline std::vector<common::body> edge_messages() {
           result_msg{""},
           failed_msg{"id-4", "task_error", std::string(300, 'm')},
           busy_msg{"id-5", 12, 24, UINT64_MAX, 1500, "queue_full"},
-          done_msg{"w1", "id-7", true, ""},
+          done_msg{"w1", "id-7", true, "", ""},
           hello_msg{"w1", 1u << 20, "0.1.0"}};
 }
 
