@@ -70,6 +70,8 @@ class broker {
   void on_status(const peer& p);
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
   bool known_task(const peer& p, const std::string& key);
+  bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
+  bool refuse_if_unserved(const peer& p, const common::submit_msg& m);
   task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);
 
   // how tasks end (task_endings.cpp)
@@ -84,6 +86,7 @@ class broker {
   void on_hello(const peer& p, const common::hello_msg& m);
   void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
   void on_bye(const common::bye_msg& m);
+  void on_progress(const peer& p, const common::progress_msg& m);
   void tick();
   void expire_workers();
   void lose_worker(const std::string& worker_id, const char* why);
@@ -92,6 +95,7 @@ class broker {
   void on_ready(const peer& p, const common::ready_msg& m);
   void on_done(const peer& p, common::done_msg& m, zmq::message_t& payload);
   void dispatch();
+  task* pick_task(const worker_rec& w);
   bool send_task(slot& s, task& t);
   void requeue(task& t);
   void send_to_client(task& t, const common::body& b, zmq::message_t* payload);

@@ -12,10 +12,7 @@ namespace argon::broker {
 using namespace argon::common;
 
 void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
-  if (m.id.empty() || m.task.empty()) {
-    reply(p, failed_msg{m.id, "protocol_error", "SUBMIT needs a task id and a task name"});
-    return;
-  }
+  if (refuse_if_unusable(p, m)) return;
   if (known_task(p, task_key(p.id, m.id))) return;
   if (payload.size() > cfg_.max_payload) {
     ++stats_.failed;
@@ -26,6 +23,7 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
   }
   const bool slot_free = workers_.ready_count() > 0 && queue_.empty() && !draining_;
   if (!slot_free && refuse_if_busy(p, m, payload.size())) return;
+  if (refuse_if_unserved(p, m)) return;
   task& t = create_task(p, m, payload);
   ++stats_.submitted;
   queue_.push(t, clock_.now());
@@ -45,6 +43,49 @@ bool broker::known_task(const peer& p, const std::string& key) {
   output.copy(f->output);
   if (send(router_, socket_kind::router, &p.routing_id, role::broker, f->outcome, &output) != send_status::sent)
     log::info("could not resend an outcome to a peer that is gone");
+  return true;
+}
+
+namespace {
+
+// What is wrong with a SUBMIT's task name and argv; "" when nothing is.
+std::string unusable_because(const submit_msg& m) {
+  if (m.id.empty() || m.task.empty()) return "SUBMIT needs a task id and a task name";
+  if (std::any_of(m.task.begin(), m.task.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return "task names cannot hold control characters";
+  if (m.task != exec_task) return m.argv.empty() ? "" : "only task 'exec' takes an argv";
+  if (m.argv.empty() || m.argv[0].empty() || m.argv[0][0] != '/')
+    return "task 'exec' needs an argv whose first item is the program's absolute path";
+  const std::string& path = m.argv[0];
+  if (path.find("/./") != std::string::npos || path.find("/../") != std::string::npos || path.find("//") != std::string::npos ||
+      path.ends_with("/.") || path.ends_with("/..") || path.find('\0') != std::string::npos)
+    return "the program path " + path + " must not hold '.', '..' or '//' components";
+  return "";
+}
+
+}  // namespace
+
+// A SUBMIT that can never run as sent fails at once with protocol_error.
+bool broker::refuse_if_unusable(const peer& p, const submit_msg& m) {
+  const std::string why = unusable_because(m);
+  if (why.empty()) return false;
+  ++stats_.failed;
+  reply(p, failed_msg{m.id, "protocol_error", why});
+  return true;
+}
+
+// A task that no connected worker runs fails at once instead of waiting for
+// one that may never come; with no worker at all, BUSY no_workers came first.
+bool broker::refuse_if_unserved(const peer& p, const submit_msg& m) {
+  const bool exec = m.task == exec_task;
+  if (workers_.slot_count() == 0 || workers_.can_serve(route_of(m.task, exec ? m.argv[0] : ""))) return false;
+  ++stats_.failed;
+  if (exec)
+    reply(p, failed_msg{m.id, "not_allowed", "no connected worker allows " + m.argv[0] +
+                                                 "; start one with argon-worker --allow-exec PATTERN"});
+  else
+    reply(p, failed_msg{m.id, "unknown_task", "no connected worker serves task '" + m.task + "'"});
+  log::debug("task {} refused: no connected worker runs '{}'", m.id, exec ? m.argv[0] : m.task);
   return true;
 }
 
@@ -74,6 +115,8 @@ task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload)
   t.client = std::string(p.id);
   t.id = std::move(m.id);
   t.name = std::move(m.task);
+  t.argv = std::move(m.argv);
+  t.route = route_of(t.name, t.argv.empty() ? std::string_view() : std::string_view(t.argv[0]));
   t.pri = t.lane = m.pri;
   t.payload = std::move(payload);
   t.timeout_ms = m.timeout_ms;

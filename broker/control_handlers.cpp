@@ -31,6 +31,20 @@ void broker::on_bye(const bye_msg& m) {
   workers_.retire(m.worker_id);
 }
 
+// Forwards a running task's progress to its client; only the worker running
+// the task may report on it.
+void broker::on_progress(const peer& p, const progress_msg& m) {
+  worker_rec* w = workers_.by_control(p.id);
+  if (!w) throw protocol_error("PROGRESS from a control channel that has not said HELLO");
+  workers_.touch(w->id, clock_.now());
+  for (slot* s : w->members) {
+    if (!s->running || s->running->id != m.id) continue;
+    send_to_client(*s->running, m, nullptr);
+    return;
+  }
+  log::debug("dropped progress for task {} from worker {}: it does not run that task (it ended or moved)", m.id, w->id);
+}
+
 void broker::tick() {
   expire_workers();
   expire_deadlines();

@@ -21,6 +21,7 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
     return;
   }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
+  workers_.announce(m.worker_id, m.caps);
   workers_.touch(m.worker_id, clock_.now());
   log::debug("slot of worker {} ready ({} slots known)", fresh.worker->id, workers_.slot_count());
 }
@@ -54,8 +55,9 @@ void broker::dispatch() {
     queue_.promote(now, std::max(floor, avg));
   }
   while (!queue_.empty() && workers_.ready_count() > 0) {
-    task* t = queue_.pop();
-    slot* s = workers_.take_ready(*t);
+    task* t = nullptr;
+    slot* s = workers_.take_ready_if([&](worker_rec& w) { return t = pick_task(w); });
+    if (!s) break;  // no ready slot can run any queued task
     stats_.wait_time.add(std::chrono::duration<double, std::micro>(now - t->queued_at).count());
     if (!send_task(*s, *t)) {
       log::warn("worker {} slot is unreachable; forgetting it and requeueing task {}", s->worker->id, t->id);
@@ -63,6 +65,13 @@ void broker::dispatch() {
       queue_.push_front(*t);
     }
   }
+}
+
+// The best queued task a worker can run: any task for a worker that announced nothing.
+task* broker::pick_task(const worker_rec& w) {
+  if (!w.caps) return queue_.pop();
+  const capability_class& c = *w.caps;
+  return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); });
 }
 
 bool broker::send_task(slot& s, task& t) {
@@ -75,7 +84,7 @@ bool broker::send_task(slot& s, task& t) {
   payload.copy(t.payload);  // shares the buffer for large payloads; the original stays for requeue
   const auto left = std::chrono::duration_cast<millis>(t.deadline - t.started_at).count();
   const std::uint64_t deadline = t.timeout_ms ? unix_ms() + static_cast<std::uint64_t>(std::max<long>(left, 0)) : 0;
-  auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline, {}}, &payload);
+  auto st = send(router_, socket_kind::router, &routing_id, role::broker, task_msg{t.id, t.name, t.attempt, deadline, t.argv}, &payload);
   if (st == send_status::sent) return true;
   t.state = task_state::queued;
   t.running_on = nullptr;

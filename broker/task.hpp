@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -27,6 +28,8 @@ struct task {
   std::string client;                   // client routing id, where the outcome goes
   std::string id;                       // client's task id
   std::string name;                     // task name
+  std::vector<std::string> argv;        // task "exec": the program and its arguments
+  std::string route;                    // which workers can run it: see capability_class.hpp
   common::priority pri = common::priority::normal;   // lane asked for
   common::priority lane = common::priority::normal;  // lane it waits in now (after aging)
   zmq::message_t payload;               // input bytes, kept for requeue
@@ -40,6 +43,7 @@ struct task {
   task_state state = task_state::queued; // queued or running
   slot* running_on = nullptr;           // the slot running it, when running
   std::list<task*>::iterator queue_pos; // its place in its lane, when queued
+  std::int64_t queue_seq = 0;           // order within its lane across routes: lower goes first
 };
 
 }  // namespace argon::broker

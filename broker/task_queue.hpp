@@ -1,16 +1,24 @@
-// The bounded task queue: three FIFO lanes served high, normal, low.
+// The bounded task queue: three FIFO lanes served high, normal, low, kept
+// per route (task name, or program for "exec") so that a slot can take the
+// best task its worker can run without scanning tasks it cannot.
 //
 // It holds pointers to tasks owned by the broker's task table and never
-// copies a payload. Limits are in tasks and in payload bytes; would_accept()
-// says whether one more task fits, and the broker answers BUSY when it does
-// not. A task that has waited longer than the aging threshold moves up one
-// lane (to the back), so low priority work cannot starve. All timing comes
-// from the clock passed in.
+// copies a payload. Limits are in tasks and in payload bytes; the broker
+// answers BUSY when one more does not fit. Across routes, the lane decides
+// first, then the order of arrival (a sequence number; a requeued task goes
+// before everything in its lane). A task that has waited longer than the
+// aging threshold moves up one lane (to the back), so low priority work
+// cannot starve. All timing comes from the clock passed in.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "clock.hpp"
 #include "task.hpp"
@@ -19,29 +27,44 @@ namespace argon::broker {
 
 class task_queue {
  public:
+  // Says whether a route may be taken; an empty function takes any.
+  using route_filter = std::function<bool(std::string_view route)>;
+
   // Appends a task to the back of its lane.
   void push(task& t, common::time_point now);
   // Puts a task back at the front of its lane (requeue after a lost slot).
   void push_front(task& t);
-  // Takes the oldest task of the highest non-empty lane; null when empty.
-  [[nodiscard]] task* pop();
+  // Takes the best task of any route; null when empty.
+  [[nodiscard]] task* pop() { return pop_for({}); }
+  // Takes the best task whose route passes the filter; null when none does.
+  [[nodiscard]] task* pop_for(const route_filter& can_take);
   // Removes a queued task (cancel).
   void remove(task& t);
   // Moves tasks that waited longer than max_wait up one lane; returns how many.
   std::size_t promote(common::time_point now, common::millis max_wait);
 
   [[nodiscard]] std::size_t size() const { return size_; }
-  [[nodiscard]] std::size_t size(common::priority lane) const { return lanes_[index(lane)].size(); }
+  [[nodiscard]] std::size_t size(common::priority lane) const { return lane_sizes_[index(lane)]; }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
  private:
+  using lanes = std::array<std::list<task*>, 3>;  // high, normal, low; oldest first
   static std::size_t index(common::priority p) { return static_cast<std::size_t>(p); }
+  static task* best_of(const lanes& l);
+  void link(task& t, bool front);
   void unlink(task& t);
+  std::size_t promote(lanes& l, common::time_point now, common::millis max_wait);
 
-  std::array<std::list<task*>, 3> lanes_;  // high, normal, low; oldest first
-  std::size_t size_ = 0;                   // tasks queued in all lanes
-  std::size_t bytes_ = 0;                  // payload bytes queued
+  void prune_routes();
+
+  std::unordered_map<std::string, lanes> routes_;  // routes seen; empty ones are pruned now and then
+  std::size_t prune_at_ = 64;                      // prune empty routes when there are more than this
+  std::array<std::size_t, 3> lane_sizes_{};        // tasks per lane, all routes
+  std::size_t size_ = 0;                           // tasks queued
+  std::size_t bytes_ = 0;                          // payload bytes queued
+  std::int64_t front_seq_ = 0;                     // next push_front gets one less
+  std::int64_t back_seq_ = 0;                      // next push gets one more
 };
 
 }  // namespace argon::broker

@@ -37,7 +37,8 @@ slot& worker_registry::mark_ready(std::string_view routing_id, std::string_view 
     fresh->routing_id = std::string(routing_id);
     fresh->worker = &worker_for(worker_id);
     fresh->state = slot_state::busy;  // becomes ready below
-    fresh->worker->slots++;
+    count_slots(*fresh->worker, 1);
+    fresh->worker->members.push_back(fresh.get());
     fresh->worker->busy++;
     busy_++;
     s = slots_.emplace(fresh->routing_id, std::move(fresh)).first->second.get();
@@ -77,10 +78,52 @@ void worker_registry::set_busy(slot& s, task* t) {
 
 slot* worker_registry::take_ready(task& t) {
   if (eligible_.empty()) return nullptr;
-  worker_rec* w = std::get<2>(*eligible_.begin());
-  slot* s = w->ready.front();
+  return take_from(*std::get<2>(*eligible_.begin()), t);
+}
+
+slot* worker_registry::take_from(worker_rec& w, task& t) {
+  slot* s = w.ready.front();
   set_busy(*s, &t);
   return s;
+}
+
+void worker_registry::count_slots(worker_rec& w, long delta) {
+  w.slots += delta;
+  (w.caps ? w.caps->slots : any_slots_) += delta;
+}
+
+void worker_registry::announce(std::string_view worker_id, const std::optional<common::capabilities>& caps) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) return;
+  worker_rec& w = *it->second;
+  if (caps && w.caps && w.caps->caps() == *caps) return;  // the usual case: nothing changed
+  if (!caps && !w.caps) return;
+  leave_class(w);
+  if (caps) join_class(w, *caps);
+}
+
+void worker_registry::join_class(worker_rec& w, const common::capabilities& caps) {
+  auto same = std::find_if(classes_.begin(), classes_.end(), [&](const auto& c) { return c->caps() == caps; });
+  if (same == classes_.end()) same = classes_.insert(classes_.end(), std::make_unique<capability_class>(caps));
+  any_slots_ -= w.slots;
+  w.caps = same->get();
+  w.caps->workers++;
+  w.caps->slots += w.slots;
+}
+
+// Back to "runs any task"; a class nobody announces any more is dropped.
+void worker_registry::leave_class(worker_rec& w) {
+  if (!w.caps) return;
+  capability_class* c = w.caps;
+  c->slots -= w.slots;
+  any_slots_ += w.slots;
+  w.caps = nullptr;
+  if (--c->workers == 0) classes_.remove_if([c](const auto& p) { return p.get() == c; });
+}
+
+bool worker_registry::can_serve(std::string_view route) const {
+  if (any_slots_ > 0) return true;
+  return std::any_of(classes_.begin(), classes_.end(), [&](const auto& c) { return c->slots > 0 && c->can_run(route); });
 }
 
 task* worker_registry::remove(slot& s) {
@@ -91,7 +134,8 @@ task* worker_registry::remove(slot& s) {
   unrank(w);
   w.busy--;
   busy_--;
-  w.slots--;
+  count_slots(w, -1);
+  std::erase(w.members, &s);
   rerank(w);
   const std::string slot_key = s.routing_id;  // erase must not read a key it is destroying
   slots_.erase(slot_key);
@@ -101,6 +145,8 @@ task* worker_registry::remove(slot& s) {
 
 void worker_registry::forget_if_empty(worker_rec& w) {
   if (w.slots > 0 || w.watched) return;  // a watched worker stays until it is removed
+  leave_class(w);
+  drop_control(w);
   const std::string key = w.id;
   workers_.erase(key);
 }
@@ -121,13 +167,25 @@ bool worker_registry::leaving(std::string_view worker_id) const {
 
 worker_rec& worker_registry::hello(std::string_view worker_id, std::string_view control_id, common::time_point now) {
   worker_rec& w = worker_for(worker_id);
+  drop_control(w);
   w.control_id = std::string(control_id);
+  controls_[w.control_id] = &w;
   if (!w.watched) {
     w.watched = true;
     w.live_pos = live_.insert(live_.end(), &w);
   }
   touch(worker_id, now);
   return w;
+}
+
+void worker_registry::drop_control(worker_rec& w) {
+  auto it = controls_.find(w.control_id);
+  if (it != controls_.end() && it->second == &w) controls_.erase(it);
+}
+
+worker_rec* worker_registry::by_control(std::string_view control_id) {
+  auto it = controls_.find(control_id);
+  return it == controls_.end() ? nullptr : it->second;
 }
 
 bool worker_registry::touch(std::string_view worker_id, common::time_point now) {
@@ -157,9 +215,7 @@ std::vector<task*> worker_registry::remove_worker(std::string_view worker_id) {
     live_.erase(w.live_pos);
     w.watched = false;
   }
-  std::vector<slot*> mine;
-  for (auto& [id, s] : slots_)
-    if (s->worker == &w) mine.push_back(s.get());
+  std::vector<slot*> mine = w.members;
   if (mine.empty()) forget_if_empty(w);
   for (slot* s : mine)  // the last removal forgets the worker itself
     if (task* t = remove(*s)) running.push_back(t);

@@ -6,6 +6,11 @@
 // spreads across machines and every slot gets its turn. The choice is
 // O(log workers): eligible workers sit in an ordered set keyed by (busy
 // slots, ready-sequence of their oldest ready slot).
+//
+// A worker's slots announce what it can run (capability_class); one that
+// announced nothing runs any task. take_ready_if() walks the eligible
+// workers best first and gives the slot to the first one that finds a task
+// it can run, so a task waits only for a worker able to run it.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +21,13 @@
 #include <string_view>
 #include <tuple>
 #include <list>
+#include <optional>
 #include <vector>
 #include <unordered_map>
 
 #include <zmq.hpp>
 
+#include "capability_class.hpp"
 #include "task.hpp"
 
 namespace argon::broker {
@@ -41,6 +48,7 @@ struct slot {
 struct worker_rec {
   std::string id;                  // worker id from READY/DONE/HELLO
   std::deque<slot*> ready;         // its ready slots, least recently used first
+  std::vector<slot*> members;      // all its slots
   std::size_t slots = 0;           // slots known
   std::size_t busy = 0;            // slots running a task
   std::uint64_t done = 0;          // tasks finished
@@ -48,6 +56,7 @@ struct worker_rec {
   common::time_point last_seen{};  // last message from any of its sockets
   bool watched = false;            // has a control channel, so it can expire
   bool leaving = false;            // said BYE: gets no more tasks; its slots go as they finish
+  capability_class* caps = nullptr; // what it runs, as announced; null: any task
   std::list<worker_rec*>::iterator live_pos;  // its place in the oldest-first list
 };
 
@@ -65,11 +74,26 @@ class worker_registry {
   slot& mark_ready(std::string_view routing_id, std::string_view worker_id);
   // Takes the best ready slot and marks it busy with t; null if none is ready.
   [[nodiscard]] slot* take_ready(task& t);
+  // Offers each worker with a ready slot, best first, to pick (worker_rec&) -> task*;
+  // the first task picked makes that worker's best slot busy. Null if nobody picked.
+  template <class Pick> [[nodiscard]] slot* take_ready_if(Pick pick) {
+    for (const rank& r : eligible_) {
+      worker_rec* w = std::get<2>(r);
+      if (task* t = pick(*w)) return take_from(*w, *t);
+    }
+    return nullptr;
+  }
+  // Records what a worker runs (nullopt: anything); the worker must be known.
+  void announce(std::string_view worker_id, const std::optional<common::capabilities>& caps);
+  // Whether any connected slot belongs to a worker that runs tasks on this route.
+  [[nodiscard]] bool can_serve(std::string_view route) const;
   // Forgets a slot (unreachable); returns the task it was running, if any.
   task* remove(slot& s);
 
   // Registers a worker's control channel; it is then expected to stay alive.
   worker_rec& hello(std::string_view worker_id, std::string_view control_id, common::time_point now);
+  // The worker whose control channel has this routing id, or null.
+  [[nodiscard]] worker_rec* by_control(std::string_view control_id);
   // Notes a sign of life from a worker; false if no such worker is known.
   bool touch(std::string_view worker_id, common::time_point now);
   // Watched workers silent for longer than limit, oldest first.
@@ -99,11 +123,19 @@ class worker_registry {
   void set_busy(slot& s, task* t);
   void set_ready(slot& s);
   void forget_if_empty(worker_rec& w);
+  slot* take_from(worker_rec& w, task& t);
+  void count_slots(worker_rec& w, long delta);
+  void join_class(worker_rec& w, const common::capabilities& caps);
+  void leave_class(worker_rec& w);
+  void drop_control(worker_rec& w);
 
   std::unordered_map<std::string, std::unique_ptr<slot>, string_hash, std::equal_to<>> slots_;  // by routing id
   std::unordered_map<std::string, std::unique_ptr<worker_rec>, string_hash, std::equal_to<>> workers_;  // by id
   std::set<rank> eligible_;   // workers with a ready slot, best first
   std::list<worker_rec*> live_;  // watched workers, least recently seen first
+  std::unordered_map<std::string, worker_rec*, string_hash, std::equal_to<>> controls_;  // by control routing id
+  std::list<std::unique_ptr<capability_class>> classes_;  // distinct announcements in use
+  std::size_t any_slots_ = 0;  // slots of workers that run any task
   std::size_t busy_ = 0;      // busy slots in all workers
   std::uint64_t seq_ = 0;     // ready-sequence counter
 };

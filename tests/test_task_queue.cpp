@@ -87,3 +87,54 @@ TEST_CASE("aging lifts a starving low task above later normal work") {
   CHECK(q.pop()->id == "old-low");
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("pop_for takes the best task among the routes it may take, lane first, then arrival") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto routed = [&](const std::string& id, const std::string& route, priority p) -> broker::task& {
+    auto& t = make(store, id, p);
+    t.route = route;
+    q.push(t, clk.now());
+    return t;
+  };
+  routed("a1", "a", priority::normal);
+  routed("b1", "b", priority::normal);
+  routed("a2", "a", priority::high);
+  routed("c1", "c", priority::low);
+  auto only = [](std::string r) { return [r](std::string_view route) { return route == r; }; };
+  CHECK(q.pop_for(only("x")) == nullptr);
+  CHECK(q.pop_for(only("b"))->id == "b1");
+  CHECK(q.size() == 3);
+  auto a_or_c = [](std::string_view r) { return r == "a" || r == "c"; };
+  CHECK(q.pop_for(a_or_c)->id == "a2");
+  auto& b2 = routed("b2", "b", priority::normal);
+  q.remove(b2);
+  q.push_front(b2);  // a requeued task goes before everything in its lane, across routes
+  CHECK(q.pop()->id == "b2");
+  CHECK(q.pop()->id == "a1");
+  CHECK(q.size(priority::low) == 1);
+  CHECK(q.pop_for(a_or_c)->id == "c1");
+  CHECK(q.empty());
+  CHECK(q.size(priority::normal) == 0);
+}
+
+TEST_CASE("aging works per route and keeps the lane counts right") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto& old_low = make(store, "old", priority::low);
+  old_low.route = "x";
+  q.push(old_low, clk.now());
+  clk.advance(std::chrono::milliseconds(500));
+  auto& fresh = make(store, "fresh", priority::normal);
+  fresh.route = "y";
+  q.push(fresh, clk.now());
+  CHECK(q.promote(clk.now(), std::chrono::milliseconds(100)) == 1);
+  CHECK(q.size(priority::low) == 0);
+  CHECK(q.size(priority::normal) == 2);
+  CHECK(q.pop()->id == "fresh");  // it arrived in the normal lane first
+  CHECK(q.pop()->id == "old");
+}
+}

@@ -61,13 +61,14 @@ struct fixture {
 
 // A worker slot: a REQ socket speaking the slot side of the protocol.
 struct slot_peer {
-  slot_peer(fixture& f, const std::string& worker, const std::string& id)
+  // caps: what the slot's READY announces; none means "any task".
+  slot_peer(fixture& f, const std::string& worker, const std::string& id, std::optional<capabilities> caps = std::nullopt)
       : fix(f), worker_id(worker), socket(ctx, zmq::socket_type::req) {
     socket.set(zmq::sockopt::routing_id, id);
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(f.b->endpoint());
     zmq::message_t none;
-    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id, std::nullopt}, &none);
+    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id, std::move(caps)}, &none);
   }
   // The next TASK, if one arrives while the loop is pumped.
   std::optional<message> task() {

@@ -1,0 +1,167 @@
+// Routing by what workers announce: a task goes only to a worker that runs
+// it, one nobody runs fails at once, and workers that announce nothing take
+// anything. Progress reaches the client only from the worker running the task.
+#include <doctest/doctest.h>
+
+#include "broker_fixture.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace argon::common;
+
+namespace {
+capabilities names(std::vector<std::string> tasks) { return capabilities{std::move(tasks), {}}; }
+submit_msg exec_submit(const std::string& id, std::vector<std::string> argv) {
+  return submit_msg{id, exec_task, priority::normal, 0, 1, std::move(argv)};
+}
+failed_msg failed_of(const std::optional<message>& m) {
+  REQUIRE(m);
+  REQUIRE(std::holds_alternative<failed_msg>(m->content));
+  return std::get<failed_msg>(m->content);
+}
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("a task goes only to the worker that announced its name") {
+  fixture f;
+  slot_peer echo(f, "E", "e1", names({"echo"}));
+  slot_peer resize(f, "R", "r1", names({"resize"}));
+  REQUIRE(f.wait_for_slots(2));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "r" + std::to_string(i);
+    c.send(role::client, submit(id, "resize"), "img");
+    auto t = resize.task();
+    REQUIRE(t);
+    CHECK(std::get<task_msg>(t->content).id == id);
+    resize.done(id, "ok");
+    REQUIRE(reply_to(f, c));
+  }
+  CHECK(f.b->snapshot().completed == 3);
+}
+
+TEST_CASE("a queued task waits for its worker while other tasks pass it") {
+  fixture f(10);
+  slot_peer resize(f, "R", "r1", names({"resize"}));
+  slot_peer echo(f, "E", "e1", names({"echo"}));
+  REQUIRE(f.wait_for_slots(2));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("r-busy", "resize"), "");
+  REQUIRE(resize.task());
+  c.send(role::client, submit("r-waits", "resize", priority::high), "");
+  c.send(role::client, submit("e-runs", "echo", priority::low), "");
+  auto t = echo.task();  // the echo worker does not wait behind the resize queued before it
+  REQUIRE(t);
+  CHECK(std::get<task_msg>(t->content).id == "e-runs");
+  resize.done("r-busy", "");
+  auto next = resize.task();
+  REQUIRE(next);
+  CHECK(std::get<task_msg>(next->content).id == "r-waits");
+}
+
+TEST_CASE("a task no connected worker runs fails at once as unknown_task") {
+  fixture f;
+  slot_peer echo(f, "E", "e1", names({"echo"}));
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t", "resize"), "");
+  auto fm = failed_of(reply_to(f, c));
+  CHECK(fm.kind == "unknown_task");
+  CHECK(fm.message.find("resize") != std::string::npos);
+  CHECK(f.b->snapshot().queue_depth == 0);
+}
+
+TEST_CASE("a worker that announces nothing takes any task") {
+  fixture f;
+  slot_peer any(f, "A", "a1");
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t", "anything"), "");
+  REQUIRE(any.task());
+}
+
+TEST_CASE("exec goes only to a worker whose patterns allow the program, with its argv") {
+  fixture f;
+  slot_peer plain(f, "P", "p1", names({"echo"}));
+  slot_peer exec(f, "X", "x1", capabilities{{"echo"}, {"/usr/bin/*"}});
+  REQUIRE(f.wait_for_slots(2));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, exec_submit("x", {"/usr/bin/tr", "a-z", "A-Z"}), "hi");
+  auto t = exec.task();
+  REQUIRE(t);
+  auto& tm = std::get<task_msg>(t->content);
+  CHECK(tm.task == "exec");
+  CHECK(tm.argv == std::vector<std::string>{"/usr/bin/tr", "a-z", "A-Z"});
+  c.send(role::client, exec_submit("y", {"/bin/rm", "-rf", "/"}), "");
+  auto fm = failed_of(reply_to(f, c));
+  CHECK(fm.kind == "not_allowed");
+  CHECK(fm.message.find("/bin/rm") != std::string::npos);
+  CHECK(fm.message.find("--allow-exec") != std::string::npos);
+}
+
+TEST_CASE("malformed exec and argv requests fail as protocol_error") {
+  fixture f;
+  slot_peer exec(f, "X", "x1", capabilities{{}, {"/usr/bin/*"}});
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  const std::vector<submit_msg> bad = {
+      exec_submit("no-argv", {}), exec_submit("relative", {"tr"}), exec_submit("dots", {"/usr/bin/../../bin/rm"}),
+      exec_submit("double", {"/usr/bin//tr"}), submit_msg{"argv-on-echo", "echo", priority::normal, 0, 1, {"/bin/ls"}},
+      submit_msg{"ctl", "ec\nho", priority::normal, 0, 1, {}}};
+  for (const auto& m : bad) {
+    CAPTURE(m.id);
+    c.send(role::client, m, "");
+    auto fm = failed_of(reply_to(f, c));
+    CHECK(fm.id == m.id);
+    CHECK(fm.kind == "protocol_error");
+  }
+  CHECK(f.b->snapshot().queue_depth == 0);
+}
+
+TEST_CASE("a worker that announces again with other names is routed by the new ones") {
+  fixture f;
+  slot_peer s(f, "W", "w1", names({"old"}));
+  REQUIRE(f.wait_for_slots(1));
+  slot_peer s2(f, "W", "w2", names({"new"}));  // the same worker, now announcing other names
+  REQUIRE(f.wait_for_slots(2));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("o", "old"), "");
+  CHECK(failed_of(reply_to(f, c)).kind == "unknown_task");
+  c.send(role::client, submit("n", "new"), "");
+  bool got = false;
+  f.pump_until([&] {
+    auto a = read_frames(s.socket, socket_kind::req);
+    auto b = read_frames(s2.socket, socket_kind::req);
+    got = a.has_value() || b.has_value();
+    return got;
+  });
+  CHECK(got);
+}
+}
+
+TEST_SUITE("unit") {
+TEST_CASE("progress from the worker running a task reaches its client; from others it is dropped") {
+  fixture f;
+  slot_peer s(f, "W", "w1");
+  test::raw_peer control(f.b->endpoint(), nullptr, nullptr);
+  control.send(role::control, hello_msg{"W", 1, "test"});
+  test::raw_peer stranger(f.b->endpoint(), nullptr, nullptr);
+  stranger.send(role::control, hello_msg{"S", 1, "test"});
+  REQUIRE(f.wait_for_slots(1));
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().workers == 2; }));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  REQUIRE(s.task());
+  stranger.send(role::control, progress_msg{"t1", 90, "not mine"});
+  control.send(role::control, progress_msg{"t1", 40, "page 4 of 10"});
+  auto p = reply_to(f, c);
+  REQUIRE(p);
+  REQUIRE(std::holds_alternative<progress_msg>(p->content));
+  CHECK(std::get<progress_msg>(p->content).percent == 40);
+  CHECK(std::get<progress_msg>(p->content).message == "page 4 of 10");
+  s.done("t1", "out");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::holds_alternative<result_msg>(r->content));  // nothing from the stranger came in between
+}
+}
