@@ -209,9 +209,21 @@ void client::session::on_message(message& m) {
   if (auto* r = std::get_if<result_msg>(&m.content)) return resolve(r->id, result::success(r->id, m.payload.to_string()));
   if (auto* f = std::get_if<failed_msg>(&m.content)) return resolve(f->id, result::failure(f->id, f->kind, f->message));
   if (auto* b = std::get_if<busy_msg>(&m.content)) return on_busy(*b);
+  if (auto* p = std::get_if<progress_msg>(&m.content)) return on_progress(*p);
   if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(*s);
   if (auto* e = std::get_if<error_msg>(&m.content)) return log::warn("broker reported {}: {}", e->kind, e->message);
   log::warn("unexpected {} from the broker", command_name(command_of(m.content)));
+}
+
+// Progress is advisory: for a task already resolved, or without a callback, it is dropped.
+void client::session::on_progress(const progress_msg& p) {
+  auto it = tasks_.find(p.id);
+  if (it == tasks_.end() || !it->second->opts.on_progress) return;
+  try {
+    it->second->opts.on_progress(progress_info{p.id, p.percent, p.message});
+  } catch (const std::exception& e) {
+    log::warn("the progress callback of task {} threw: {}", p.id, e.what());
+  }
 }
 
 void client::session::on_status_reply(const status_reply_msg& s) {

@@ -77,6 +77,7 @@ struct client::session {
   void on_message(common::message& m);
   void on_status_reply(const common::status_reply_msg& s);
   void on_busy(const common::busy_msg& b);
+  void on_progress(const common::progress_msg& p);
   void arm_timeout(pending_task& t);
   void send_submit(pending_task& t);
   [[nodiscard]] std::uint32_t remaining_timeout_ms(const pending_task& t) const;

@@ -316,3 +316,31 @@ TEST_CASE("a broker lost for longer than reconnect_timeout: unfinished tasks fai
   CHECK(r.error_message().find(o.broker) != std::string::npos);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("progress reports reach the task's callback in order; after the outcome they are dropped") {
+  fake_broker broker("b-1", "tcp://127.0.0.1:*");
+  client c(fast_options(broker.endpoint));
+  std::mutex m;
+  std::vector<std::string> seen;
+  submit_options so;
+  so.on_progress = [&](const progress_info& p) {
+    std::lock_guard lock(m);
+    seen.push_back(p.id + ":" + std::to_string(p.percent) + ":" + p.message);
+  };
+  auto f = c.submit("echo", "x", so);
+  auto sent = broker.next_submit(3s);
+  REQUIRE(sent);
+  const std::string id = submit_of(*sent).id;
+  broker.reply(sent->routing_id, common::progress_msg{id, 10, "start"});
+  broker.reply(sent->routing_id, common::progress_msg{"someone-else", 50, ""});
+  broker.reply(sent->routing_id, common::progress_msg{id, 60, "more"});
+  broker.reply(sent->routing_id, common::result_msg{id}, "done");
+  broker.reply(sent->routing_id, common::progress_msg{id, 99, "late"});
+  REQUIRE(f.wait_for(3s) == std::future_status::ready);
+  CHECK(f.get().value() == "done");
+  (void)broker.next(200ms);
+  std::lock_guard lock(m);
+  CHECK(seen == std::vector<std::string>{id + ":10:start", id + ":60:more"});
+}
+}

@@ -17,7 +17,9 @@
 // (same routing id and keys) 1 s, 2 s, 4 s ... apart, at most 32 s, and
 // resubmits them once the broker answers; tasks still unfinished
 // reconnect_timeout after the loss fail as unreachable. A duplicate outcome
-// for a task already resolved is dropped.
+// for a task already resolved is dropped. Progress that a worker reports
+// for a task reaches submit_options::on_progress; it is advisory (it may be
+// coalesced or lost) and never arrives after the task's outcome.
 #pragma once
 
 #include <chrono>
@@ -59,11 +61,19 @@ struct client_options {
   std::size_t max_payload = 16u << 20;             // larger payloads are refused before sending
 };
 
+// A running task's progress, as its worker reported it.
+struct progress_info {
+  std::string id;           // task id
+  std::uint32_t percent = 0;  // 0-100
+  std::string message;      // the worker's short note, may be empty
+};
+
 struct submit_options {
   common::priority pri = common::priority::normal;  // lane
   std::chrono::milliseconds timeout{0};             // give up this long after submit(), resubmits included; 0 = never
   std::uint32_t max_attempts = 3;                   // starts the broker may make of the task
   std::optional<bool> retry;                        // overrides retry_policy::enabled
+  std::function<void(const progress_info&)> on_progress;  // runs on the I/O thread for each report; may be empty
 };
 
 // What the broker said when it refused a task as busy.
