@@ -19,7 +19,10 @@ TEST_CASE("wordfreq counts every file of a directory in parallel and adds the co
   std::ofstream(texts.file("a.txt")) << "The cat and the hat.\nTHE END";
   std::ofstream(texts.file("b.txt")) << "a cat, a bat; the cat's hat";
   std::ofstream(texts.file("c.txt")) << "";
-  for (int i = 0; i < 20; ++i) std::ofstream(texts.file("n" + std::to_string(i) + ".txt")) << "cat " << i;
+  for (int i = 0; i < 20; ++i) {
+    std::string name = std::to_string(i);
+    std::ofstream(texts.file(name.append(".txt"))) << "cat " << i;
+  }
   auto o = run({exe("ARGON_WORDFREQ_CLIENT"), "--broker", sys.endpoint, "--key", sys.keyfile, "--top", "3", texts.path()}, "",
                60s);
   INFO("stderr: " << o.err);
