@@ -12,7 +12,7 @@
 // for task 'NAME'".
 //
 // Handlers come from C++ (handle), from programs (handle_command: the
-// payload on stdin, stdout as the result, see exec_runner.hpp for the
+// payload on stdin, stdout as the result; docs/worker-api.md has the
 // process rules), and from plugins (load_plugin, argon/plugin.h). The
 // reserved task "exec" runs a program the client names, only if it matches
 // one of options::allow_exec (otherwise it fails as not_allowed).
