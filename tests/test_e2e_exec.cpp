@@ -8,6 +8,10 @@
 
 #include <dirent.h>
 
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -40,6 +44,22 @@ std::vector<int> zombie_children(pid_t parent) {
     if (child && status.find("\nState:\tZ") != std::string::npos) zombies.push_back(std::stoi(name));
   }
   return zombies;
+}
+
+// Processes of this process group that are alive (not zombies), from /proc/PID/stat.
+int live_in_group(pid_t pgid) {
+  int live = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_file(entry.path().string() + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid && state != 'Z') ++live;
+  }
+  return live;
 }
 
 // Starts argon-worker with these flags against a broker that is not there; it must stop at start.
@@ -84,6 +104,29 @@ TEST_CASE("a program past its task's timeout is stopped and the task fails as ti
   // The slot is free again well before the program's 60 s.
   auto again = run(sys.cli("submit", {"echo", "free"}), "", 30s);
   CHECK(again.out == "free");
+}
+
+TEST_CASE("a worker stopped twice exits at once and takes its running programs with it") {
+  argon_system sys({.secure = false, .workers = 0});
+  const std::string pidfile = sys.dir.file("program.pid");
+  auto& worker = sys.add_worker(1, {"--exec", "slow=sh -c 'echo $$ > " + pidfile + "; sleep 60 & sleep 60'"});
+  REQUIRE(sys.wait_for_slots(1));
+  auto running = std::async(std::launch::async, [&] { return run(sys.cli("submit", {"--timeout", "6", "slow", "x"}), "", 30s); });
+  pid_t pgid = 0;
+  for (int i = 0; i < 100 && pgid == 0; ++i) {
+    std::this_thread::sleep_for(100ms);
+    pgid = std::atoi(read_file(pidfile).c_str());
+  }
+  REQUIRE(pgid > 0);
+  std::this_thread::sleep_for(200ms);
+  CHECK(live_in_group(pgid) == 3);  // sh and its two sleeps
+  worker.signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  CHECK(worker.running());  // the first stop waits for the running task
+  CHECK(worker.stop(SIGTERM, 10s) == 1);
+  for (int i = 0; i < 50 && live_in_group(pgid) > 0; ++i) std::this_thread::sleep_for(100ms);
+  CHECK(live_in_group(pgid) == 0);
+  CHECK(running.get().exit_code == 4);  // the broker fails the task at its deadline: its worker is gone
 }
 
 TEST_CASE("mistakes in program flags stop the worker at start with exit 2 and a clear message") {

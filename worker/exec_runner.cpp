@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -20,6 +21,16 @@ using steady = std::chrono::steady_clock;
 constexpr std::size_t stderr_tail_bytes = 4096;            // kept for the error text
 constexpr auto tick_interval = std::chrono::milliseconds(20);  // cancel and deadline polling
 constexpr auto pipe_drain_limit = std::chrono::milliseconds(500);  // after exit, for an escaped holder of stdout
+
+// The process groups of programs running now, for kill_running_programs().
+std::mutex running_mutex;
+std::set<pid_t> running_groups;
+
+void note_running(pid_t pgid, bool running) {
+  std::lock_guard lock(running_mutex);
+  if (running) running_groups.insert(pgid);
+  else running_groups.erase(pgid);
+}
 
 // Writing to a program that has exited must give EPIPE, not kill the worker.
 void ignore_sigpipe_once() {
@@ -109,6 +120,7 @@ bool program_run::spawn() {
     return false;
   }
   started_ = true;
+  note_running(process_.pid, true);
   return true;
 }
 
@@ -187,6 +199,7 @@ void program_run::on_exit(std::int64_t status, int signal) {
   term_signal_ = signal;
   exited_at_ = steady::now();
   kill_group(SIGKILL);  // whatever the program left behind in its group
+  note_running(process_.pid, false);
   uv_close(reinterpret_cast<uv_handle_t*>(&process_), nullptr);
   finish_if_done();
 }
@@ -278,6 +291,12 @@ const char* kind_of(exec_status s) {
     case exec_status::cancelled: return "cancelled";
   }
   return "task_error";
+}
+
+std::size_t kill_running_programs() {
+  std::lock_guard lock(running_mutex);
+  for (pid_t pgid : running_groups) ::kill(-pgid, SIGKILL);
+  return running_groups.size();
 }
 
 exec_result run_program(const exec_request& request, const exec_limits& limits) {

@@ -16,6 +16,8 @@
 //   SIGKILL, and libuv reaps the program, so nothing is orphaned and no
 //   zombie stays. A process that leaves the group (setsid, daemonizing)
 //   escapes this; its open copy of stdout is abandoned after a short wait.
+// - kill_running_programs() ends every running program's group at once,
+//   for a worker that exits without waiting.
 #pragma once
 
 #include <sys/types.h>
@@ -60,5 +62,9 @@ struct exec_result {
 
 // Runs the program to its end on a private loop; never throws for the program's faults.
 [[nodiscard]] exec_result run_program(const exec_request& request, const exec_limits& limits);
+
+// Any thread: SIGKILL to the process group of every program running now, for
+// a worker that exits without waiting for its tasks. Returns how many.
+std::size_t kill_running_programs();
 
 }  // namespace argon::worker

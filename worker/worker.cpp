@@ -134,7 +134,8 @@ const std::string& worker::id() const { return impl_->opts.worker_id; }
 
 void worker::impl::begin_stop() {
   if (stopping) {
-    log::warn("second stop request: exiting without waiting for running tasks");
+    const std::size_t killed = kill_running_programs();  // so no program outlives the worker
+    log::warn("second stop request: exiting without waiting for running tasks ({} programs killed)", killed);
     std::_Exit(1);
   }
   stopping = true;
