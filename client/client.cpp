@@ -1,7 +1,41 @@
 // The public client: hands work to the session's I/O thread.
 #include "session.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 namespace argon {
+
+namespace {
+
+// Whether path is absolute with no empty, "." or ".." component.
+bool is_clean_absolute(const std::string& path) {
+  if (path.size() < 2 || path[0] != '/' || path.back() == '/' || path.find('\0') != std::string::npos) return false;
+  for (std::size_t start = 1; start <= path.size();) {
+    std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+// Why an exec argv cannot be sent; empty when it can.
+std::string exec_argv_problem(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "exec needs a program: argv is empty";
+  if (!is_clean_absolute(argv[0]))
+    return "exec needs the program's absolute path without '.', '..' or '//', e.g. /usr/bin/tr; got '" +
+           argv[0].substr(0, 256) + "'";
+  if (argv.size() > common::max_list_items)
+    return "exec takes at most " + std::to_string(common::max_list_items) + " arguments, got " + std::to_string(argv.size());
+  // The header with the longest task id the session makes must fit the protocol's limit.
+  common::submit_msg m{std::string(40, 'x'), common::exec_task, common::priority::normal, 0, 1, argv};
+  if (common::encode_header(common::role::client, m).size() > common::max_header_bytes)
+    return "exec arguments are too long: the header would be over 64 KiB";
+  return {};
+}
+
+}  // namespace
 
 client::client(client_options opts) : session_(std::make_unique<session>(std::move(opts))) {}
 
@@ -22,6 +56,31 @@ std::future<result> client::submit(std::string name, std::string payload, submit
   auto promise = std::make_shared<std::promise<result>>();
   auto future = promise->get_future();
   submit(std::move(name), std::move(payload), opts, [promise](result r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+void client::exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
+                  std::function<void(result)> on_done) {
+  session* s = session_.get();
+  if (std::string problem = exec_argv_problem(argv); !problem.empty()) {
+    auto done = std::make_shared<std::function<void(result)>>(std::move(on_done));
+    s->post([done, problem] { (*done)(result::failure("", "protocol_error", problem)); });
+    return;
+  }
+  auto t = std::make_unique<pending_task>();
+  t->name = common::exec_task;
+  t->argv = std::move(argv);
+  t->payload = zmq::message_t(stdin_payload.data(), stdin_payload.size());
+  t->opts = opts;
+  t->on_done = std::move(on_done);
+  auto owned = std::make_shared<std::unique_ptr<pending_task>>(std::move(t));
+  s->post([s, owned] { s->start_task(std::move(*owned)); });
+}
+
+std::future<result> client::exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts) {
+  auto promise = std::make_shared<std::promise<result>>();
+  auto future = promise->get_future();
+  exec(std::move(argv), std::move(stdin_payload), opts, [promise](result r) { promise->set_value(std::move(r)); });
   return future;
 }
 

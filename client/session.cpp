@@ -131,7 +131,7 @@ void client::session::send_submit(pending_task& t) {
   if (link_->lost()) return;
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
-  submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts, {}};
+  submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts, t.argv};
   if (link_->send(m, &payload) != send_status::sent)
     resolve(t.id, result::failure(t.id, "unreachable",
                                   "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));

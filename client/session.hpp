@@ -43,6 +43,7 @@ struct pending_task {
   std::string id;                             // task id, unique per client
   std::uint64_t seq = 0;                      // submission order, kept when resubmitting
   std::string name;                           // task name
+  std::vector<std::string> argv;              // task "exec": the program and its arguments, sent with every resubmit
   zmq::message_t payload;                     // input, kept for busy retries and resubmits
   submit_options opts;                        // as given
   std::function<void(result)> on_done;        // called once, on the I/O thread

@@ -268,6 +268,30 @@ TEST_CASE("a broker restart: the client resubmits its unfinished task under the 
   CHECK(later.get().value() == "still here");
 }
 
+TEST_CASE("an exec task carries its argv in SUBMIT, and again when it is resubmitted after a restart") {
+  fake_broker broker("b-1", "tcp://127.0.0.1:*");
+  client c(fast_options(broker.endpoint));
+  const std::vector<std::string> argv{"/usr/bin/tr", "a-z", "A-Z"};
+  auto f = c.exec(argv, "input");
+  auto sent = broker.next_submit(3s);
+  REQUIRE(sent);
+  CHECK(submit_of(*sent).task == "exec");
+  CHECK(submit_of(*sent).argv == argv);
+  CHECK(sent->msg.payload.to_string() == "input");
+  broker.instance = "b-2";
+  auto again = broker.next_submit(3s);
+  REQUIRE(again);
+  CHECK(submit_of(*again).id == submit_of(*sent).id);
+  CHECK(submit_of(*again).argv == argv);
+  broker.reply(again->routing_id, common::result_msg{submit_of(*again).id}, "INPUT");
+  REQUIRE(f.wait_for(3s) == std::future_status::ready);
+  CHECK(f.get().value() == "INPUT");
+  auto plain = c.submit("echo", "x");  // other tasks carry no argv
+  auto echo = broker.next_submit(3s);
+  REQUIRE(echo);
+  CHECK(submit_of(*echo).argv.empty());
+}
+
 TEST_CASE("a broker that goes away and comes back on the same port gets every unfinished task again") {
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(test::free_port());
   std::string same_or_new;

@@ -1,4 +1,4 @@
-// argon: the command-line client (keygen, submit, status, bench).
+// argon: the command-line client (keygen, submit, exec, status, bench).
 #include <csignal>
 #include <iostream>
 
@@ -51,6 +51,7 @@ int run_keygen() {
 int dispatch(CLI::App& app) {
   if (app.got_subcommand("keygen")) return run_keygen();
   if (app.got_subcommand("submit")) return argon::cli::run_submit(app);
+  if (app.got_subcommand("exec")) return argon::cli::run_exec(app);
   if (app.got_subcommand("status")) return argon::cli::run_status(app);
   if (app.got_subcommand("bench")) return argon::cli::run_bench(app);
   std::cerr << app.help();
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   add_keygen(app);
   argon::cli::add_submit(app);
+  argon::cli::add_exec(app);
   argon::cli::add_status(app);
   argon::cli::add_bench(app);
   try {

@@ -7,13 +7,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 
 #include "argon/client.hpp"
 
 namespace argon::cli {
 
-// Exit codes of `argon submit` (and the others where they apply).
+// Exit codes of `argon submit` and `argon exec` (and the others where they apply).
 enum exit_code : int { done = 0, task_failed_code = 1, usage = 2, busy = 3, unreachable = 4 };
 
 // Flags every broker-facing subcommand shares.
@@ -25,17 +26,34 @@ struct connection_flags {
   int verbose = 5;              // --verbose
 };
 
+// Flags of every subcommand that runs one task.
+struct task_flags {
+  std::string priority = "normal";  // --priority
+  double timeout = 0;               // --timeout, seconds
+  bool no_retry = false;            // --no-retry
+  unsigned max_attempts = 3;        // --max-attempts
+};
+
 // Adds the shared flags to a subcommand.
 void add_connection_flags(CLI::App& cmd, connection_flags& f);
 // Builds client options (throws common::config_error on a mistake) and sets the log level.
 client_options to_options(const connection_flags& f);
+// Adds --priority, --timeout, --no-retry and --max-attempts.
+void add_task_flags(CLI::App& cmd, task_flags& f);
+submit_options to_submit_options(const task_flags& f);
+// The task's input: the whole file, or stdin when none is given. Throws common::config_error.
+std::string read_payload(const std::optional<std::string>& file);
+// Prints a result (output to stdout, failures to stderr) and returns the exit code.
+int report(const result& r);
 
 int run_submit(CLI::App& app);
+int run_exec(CLI::App& app);
 int run_status(CLI::App& app);
 int run_bench(CLI::App& app);
 
 // Each subcommand's flags, registered on the app before parsing.
 void add_submit(CLI::App& app);
+void add_exec(CLI::App& app);
 void add_status(CLI::App& app);
 void add_bench(CLI::App& app);
 

@@ -39,6 +39,8 @@ void control_channel::say_bye() {
   send(bye_msg{env_.worker_id});
 }
 
+void control_channel::send_progress(const progress_msg& p) { send(p); }
+
 void control_channel::beat() {
   send(heartbeat_msg{env_.worker_id});
   if (broker_.reconnect_due()) reconnect();

@@ -50,6 +50,8 @@ class control_channel {
 
   // Tells the broker this worker is stopping (heartbeats go on until it exits).
   void say_bye();
+  // Sends a running task's progress to the broker.
+  void send_progress(const common::progress_msg& p);
 
  private:
   void open_socket();

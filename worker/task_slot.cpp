@@ -9,11 +9,27 @@ using namespace argon::common;
 
 namespace {
 constexpr millis done_linger{2000};  // a last DONE still leaves when the worker stops
+constexpr std::size_t max_error_bytes = 16 * 1024;  // an error text is cut here, so DONE's header stays small
+
+// The task as its handler sees it.
+task_info info_of(const task_msg& t) {
+  task_info i{t.id, t.task, t.attempt, std::nullopt, t.argv};
+  if (t.deadline_ms != 0) i.deadline = std::chrono::system_clock::time_point(std::chrono::milliseconds(t.deadline_ms));
+  return i;
+}
+
+std::string cut_error(std::string text) {
+  if (text.size() > max_error_bytes) {
+    text.resize(max_error_bytes);
+    text += " [cut]";
+  }
+  return text;
+}
 }  // namespace
 
 task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> on_closed)
     : env_(env), routing_id_("s" + env.worker_id + "." + std::to_string(index)), on_closed_(std::move(on_closed)),
-      runner_(*env.completions) {
+      runner_(*env.completions), progress_(env.loop, *env.completions, env.progress) {
   open_socket();
   send_ready();
 }
@@ -63,7 +79,7 @@ bool task_slot::cancel(std::string_view task_id) {
 
 void task_slot::send_ready() {
   holding_done_ = false;
-  if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, std::nullopt}) != send_status::sent)
+  if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps}) != send_status::sent)
     log::error("slot could not announce READY to {}", env_.broker.endpoint);
   watch_->drain();
 }
@@ -89,27 +105,33 @@ void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
   payload_ = std::move(payload);
   holding_done_ = false;
   result_.clear();
+  kind_.clear();
   cancelled_.store(false);
+  progress_.begin(task_.id);
   set_state(state::busy);
   log::debug("task {} ({}) attempt {} started", task_.id, task_.task, task_.attempt);
   runner_.run([this] { run_handler(); }, [this] { finish(); });
 }
 
 void task_slot::run_handler() {  // on the handler thread
+  ok_ = false;
   auto it = env_.handlers->find(task_.task);
   if (it == env_.handlers->end()) {
-    ok_ = false;
     result_ = "no handler for task '" + task_.task + "'";
     return;
   }
   try {
-    result_ = it->second(std::string_view(static_cast<const char*>(payload_.data()), payload_.size()));
+    task_context ctx(info_of(task_), cancelled_, [this](unsigned percent, std::string message) {
+      progress_.offer(percent, std::move(message));
+    });
+    result_ = it->second(std::string_view(static_cast<const char*>(payload_.data()), payload_.size()), ctx);
     ok_ = true;
+  } catch (const task_error& e) {
+    kind_ = e.kind().size() <= max_id_bytes ? e.kind() : "task_error";
+    result_ = cut_error(e.what());
   } catch (const std::exception& e) {
-    ok_ = false;
-    result_ = e.what();
+    result_ = cut_error(e.what());
   } catch (...) {
-    ok_ = false;
     result_ = "handler threw something that is not a std::exception";
   }
 }
@@ -118,8 +140,10 @@ void task_slot::finish() {
   if (reconnect_before_done_) replace_socket();
   reconnect_before_done_ = false;
   payload_.rebuild();
+  progress_.end();
   log::debug("task {} {}", task_.id, ok_ ? "done" : "failed");
   if (cancelled_.load()) log::info("task {} was cancelled while it ran; its outcome is returned anyway", task_.id);
+  if (!ok_) log::debug("task {} failed ({}): {}", task_.id, kind_.empty() ? "task_error" : kind_, result_.substr(0, 200));
   set_state(state::ready);
   holding_done_ = true;
   send_done();
@@ -131,7 +155,7 @@ void task_slot::finish() {
 void task_slot::send_done() {
   zmq::message_t out;
   if (ok_) out.rebuild(result_.data(), result_.size());
-  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, std::string()};
+  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, ok_ ? std::string() : kind_};
   if (send(socket_, socket_kind::req, nullptr, role::slot, d, &out) != send_status::sent)
     log::error("could not return the result of task {}", task_.id);
 }

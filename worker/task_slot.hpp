@@ -14,9 +14,11 @@
 // the slot's last DONE, so an idle slot replaces its socket and repeats its
 // last request, READY or that DONE (kept until the next task for this). A
 // busy slot asked to reconnect replaces its socket after its handler
-// returns, just before DONE. A CANCEL for the running task sets a flag the
-// handler's context can read; the handler still runs to its end and the
-// slot sends DONE as usual.
+// returns, just before DONE. A CANCEL for the running task sets the flag
+// the handler's task_context reads (a program is stopped by it); the slot
+// sends DONE when the handler returns, as usual. A handler's progress
+// reports go out on the control channel through the slot's progress_relay.
+// Every READY carries the worker's capabilities.
 #pragma once
 
 #include <atomic>
@@ -31,12 +33,13 @@
 #include "argon/worker.hpp"
 #include "broker_socket.hpp"
 #include "handler_thread.hpp"
+#include "progress_relay.hpp"
 #include "protocol.hpp"
 #include "zmq_watch.hpp"
 
 namespace argon::worker {
 
-using handler_table = std::unordered_map<std::string, handler>;
+using handler_table = std::unordered_map<std::string, context_handler>;
 
 // What every slot of a worker shares.
 struct slot_env {
@@ -45,6 +48,8 @@ struct slot_env {
   std::string worker_id;                    // announced in READY and DONE
   const handler_table* handlers;            // read-only while running
   completion_queue* completions;            // finished handlers report here
+  std::optional<common::capabilities> caps; // announced in every READY
+  progress_sender progress;                 // sends PROGRESS on the control channel, once it is open
 };
 
 class task_slot {
@@ -91,9 +96,11 @@ class task_slot {
   bool reconnect_before_done_ = false;  // the broker was lost while the task ran
   std::atomic<bool> cancelled_{false};  // the broker cancelled the running task
   handler_thread runner_;             // runs this slot's handlers
+  progress_relay progress_;           // the running task's progress, to the control channel
   common::task_msg task_;             // the running task
   zmq::message_t payload_;            // its input
   std::string result_;                // its output, or error text when !ok_
+  std::string kind_;                  // its error kind when !ok_; "" = task_error
   bool ok_ = true;                    // whether the handler succeeded
   bool holding_done_ = false;         // the last request was DONE: kept to repeat on a new socket
 };

@@ -1,13 +1,20 @@
 // The worker process: a libuv loop, a ZeroMQ context, `capacity` slots and
 // one control channel, which tells the slots when the broker has restarted
-// or been lost and passes on the broker's CANCELs.
+// or been lost, passes on the broker's CANCELs and carries progress. Task
+// names and exec patterns are fixed when run() starts and announced in
+// every READY.
 #include <sodium.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 
+#include "codec.hpp"
+#include "command_line.hpp"
 #include "control_channel.hpp"
+#include "exec_tasks.hpp"
 #include "handler_thread.hpp"
+#include "plugin_loader.hpp"
 
 #include "argon/worker.hpp"
 #include "errors.hpp"
@@ -22,6 +29,8 @@ using namespace argon::common;
 struct worker::impl {
   options opts;                       // as given
   slot_env env{};                     // what the slots share
+  std::unique_ptr<exec_settings> exec;  // policy, environment and limits of program tasks
+  std::vector<std::unique_ptr<plugin_library>> plugins;  // loaded plugins; outlive the handlers below
   handler_table handlers;             // task name -> handler
   std::unique_ptr<async_wake> wake;   // stop() from any thread
   bool stopping = false;              // a stop was asked for
@@ -34,6 +43,7 @@ struct worker::impl {
   void open_slots_on(event_loop& loop);
   [[nodiscard]] control_events events();
   void cancel(const std::string& task_id);
+  void announce_capabilities();
 };
 
 namespace {
@@ -54,6 +64,13 @@ void check(const options& o) {
   if (o.insecure && o.keyfile) throw config_error("--key and --insecure exclude each other");
   if (o.worker_id.size() > 8) throw config_error("a worker id has at most 8 characters");
   if (o.heartbeat_ms < 10 || o.liveness < 1) throw config_error("--heartbeat-ms must be at least 10 and --liveness at least 1");
+  if (o.max_result_bytes < 1) throw config_error("--max-result-bytes must be at least 1");
+}
+
+void check_task_name(const std::string& name) {
+  if (name.empty() || name.size() > max_id_bytes) throw config_error("a task name has 1 to 128 bytes: '" + name.substr(0, 200) + "'");
+  if (name == exec_task)
+    throw config_error(std::string("task name '") + exec_task + "' is reserved for client-named programs (--allow-exec)");
 }
 
 }  // namespace
@@ -68,17 +85,57 @@ worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   if (o.keyfile) impl_->env.broker.keys = load_keys(*o.keyfile, o.worker_keyfile);
   impl_->env.worker_id = o.worker_id;
   impl_->env.handlers = &impl_->handlers;
+  impl_->exec = std::make_unique<exec_settings>(exec_settings{
+      exec_policy(o.allow_exec), build_exec_env(o.exec_env), {o.max_result_bytes, millis(o.kill_grace_ms)}});
+  impl_->handlers[exec_task] = make_exec_handler(*impl_->exec);
 }
 
 worker::~worker() = default;
 
-void worker::handle(std::string name, handler fn) { impl_->handlers[std::move(name)] = std::move(fn); }
+void worker::handle(std::string name, handler fn) {
+  if (!fn) throw config_error("no handler given for task '" + name + "'");
+  handle(std::move(name), context_handler([fn = std::move(fn)](std::string_view payload, task_context&) { return fn(payload); }));
+}
+
+void worker::handle(std::string name, context_handler fn) {
+  check_task_name(name);
+  if (!fn) throw config_error("no handler given for task '" + name + "'");
+  impl_->handlers[std::move(name)] = std::move(fn);
+}
+
+void worker::handle_command(std::string name, const std::string& command) {
+  check_task_name(name);
+  std::vector<std::string> argv = split_command(command);
+  const char* path = std::getenv("PATH");
+  argv[0] = resolve_program(argv[0], path ? path : "/usr/local/bin:/usr/bin:/bin");
+  log::info("task {} runs {}", name, argv[0]);
+  handle(std::move(name), make_command_handler(std::move(argv), *impl_->exec));
+}
+
+void worker::load_plugin(const std::string& path) {
+  auto add = [this](const std::string& name, context_handler fn) { handle(name, std::move(fn)); };
+  impl_->plugins.push_back(std::make_unique<plugin_library>(path, add, impl_->opts.max_result_bytes));
+}
+
+// What every READY says: the names with handlers (not "exec") and the exec patterns.
+void worker::impl::announce_capabilities() {
+  capabilities caps;
+  for (auto& [name, fn] : handlers)
+    if (name != exec_task) caps.tasks.push_back(name);
+  std::sort(caps.tasks.begin(), caps.tasks.end());
+  caps.exec = exec->policy.patterns();
+  if (caps.tasks.size() > max_list_items || caps.exec.size() > max_list_items ||
+      encode_header(role::slot, ready_msg{opts.worker_id, caps}).size() > max_header_bytes)
+    throw config_error("too many task names or --allow-exec patterns to announce in one READY (at most 1024 each, 64 KiB in all)");
+  env.caps = std::move(caps);
+}
 
 const std::string& worker::id() const { return impl_->opts.worker_id; }
 
 void worker::impl::begin_stop() {
   if (stopping) {
-    log::warn("second stop request: exiting without waiting for running tasks");
+    const std::size_t killed = kill_running_programs();  // so no program outlives the worker
+    log::warn("second stop request: exiting without waiting for running tasks ({} programs killed)", killed);
     std::_Exit(1);
   }
   stopping = true;
@@ -103,11 +160,11 @@ control_events worker::impl::events() {
   };
 }
 
-// A handler cannot be interrupted yet: the slot's flag is set for it to read, and
-// the slot still reports the outcome when the handler returns.
+// The slot's flag is set for the handler's context to read (a program task is
+// stopped by it); the slot still reports the outcome when the handler returns.
 void worker::impl::cancel(const std::string& task_id) {
   for (auto& s : slots)
-    if (s->cancel(task_id)) return log::info("the broker cancelled task {}; its slot reports it when its handler returns", task_id);
+    if (s->cancel(task_id)) return log::info("the broker cancelled task {}; its handler is told, and its slot reports when it returns", task_id);
   log::debug("ignored CANCEL for task {}: this worker is not running it", task_id);
 }
 
@@ -115,6 +172,7 @@ int worker::run() {
   event_loop loop;
   zmq::context_t ctx;
   auto& self = *impl_;
+  self.announce_capabilities();
   self.env.loop = loop.get();
   self.env.broker.ctx = &ctx;
   self.loop = &loop;
@@ -126,6 +184,7 @@ int worker::run() {
   struct closer {
     impl& self;  // whose handles to close
     ~closer() {
+      self.env.progress = nullptr;
       self.control = nullptr;
       self.slots.clear();
       self.wake.reset();
@@ -138,6 +197,7 @@ int worker::run() {
   self.open_slots_on(loop);
   control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness}, self.events());
   self.control = &control;
+  self.env.progress = [&control](const progress_msg& p) { control.send_progress(p); };
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
             self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
   loop.run();

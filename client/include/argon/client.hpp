@@ -30,6 +30,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "protocol.hpp"
 
@@ -133,6 +134,15 @@ class client {
   void submit(std::string name, std::string payload, submit_options opts, std::function<void(result)> on_done);
   // Blocks until the task's result.
   result call(std::string name, std::string payload, submit_options opts = {});
+  // Runs a program on a worker that allows it (argon-worker --allow-exec): the
+  // reserved task "exec" with argv; stdin_payload is its stdin, its stdout the
+  // result. argv must be non-empty with an absolute, lexically normal argv[0],
+  // at most 1,024 items, fitting a 64 KiB header; otherwise the result fails
+  // with protocol_error and nothing is sent.
+  std::future<result> exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts = {});
+  // on_done runs on the I/O thread.
+  void exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
+            std::function<void(result)> on_done);
   // The broker's status; throws task_failed("unreachable", ...) if it does not answer in time.
   common::status_reply_msg status();
 

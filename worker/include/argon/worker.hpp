@@ -1,11 +1,21 @@
 // argon::worker — the C++ worker library: register handlers, serve a broker.
 //
 // A worker process connects `capacity` REQ task slots to the broker. Each
-// slot announces READY, takes one task at a time, runs its handler on the
-// slot's own handler thread (never on the loop thread), and returns DONE,
-// which also says it is ready again. A handler maps payload bytes to result bytes;
-// a thrown exception fails the task with e.what() as the error text. A task
-// name with no handler fails with "no handler for task 'NAME'".
+// slot announces READY, with the worker's capabilities (its task names and
+// its --allow-exec patterns), takes one task at a time, runs its handler on
+// the slot's own handler thread (never on the loop thread), and returns
+// DONE, which also says it is ready again. A handler maps payload bytes to
+// result bytes, optionally with a task_context (id, attempt, deadline,
+// cancel flag, progress; see task_context.hpp). A thrown task_error fails
+// the task with its kind; any other exception with kind task_error and
+// e.what() as the text. A task name with no handler fails with "no handler
+// for task 'NAME'".
+//
+// Handlers come from C++ (handle), from programs (handle_command: the
+// payload on stdin, stdout as the result; docs/worker-api.md has the
+// process rules), and from plugins (load_plugin, argon/plugin.h). The
+// reserved task "exec" runs a program the client names, only if it matches
+// one of options::allow_exec (otherwise it fails as not_allowed).
 //
 // The worker follows its broker. When the broker restarts (it names a new
 // instance in its heartbeats), the worker says HELLO again and its idle
@@ -13,8 +23,8 @@
 // heartbeat_ms, the worker recreates its sockets and announces itself again,
 // retrying after 1 s, 2 s, 4 s … up to 32 s while the silence lasts. A busy
 // slot finishes its task and returns DONE either way. A CANCEL from the
-// broker is logged and marks the running task cancelled; handlers cannot be
-// interrupted yet, so the task's outcome is still returned.
+// broker sets the running task's cancel flag (task_context::cancelled());
+// programs are stopped, and C++ handlers may poll it.
 #pragma once
 
 #include <functional>
@@ -22,6 +32,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "argon/task_context.hpp"
 
 namespace argon::worker {
 
@@ -34,10 +47,16 @@ struct options {
   std::string worker_id;                      // empty = 8 random hex characters
   unsigned heartbeat_ms = 1000;               // control-channel heartbeat interval
   unsigned liveness = 3;                      // silent heartbeat intervals before the worker reconnects
+  std::vector<std::string> allow_exec;        // globs over absolute program paths task "exec" may run; none = no exec
+  std::vector<std::string> exec_env;          // extra environment for programs: NAME (copied) or NAME=VALUE
+  std::size_t max_result_bytes = 16u << 20;   // a program's stdout past this fails its task (result_too_large)
+  unsigned kill_grace_ms = 2000;              // SIGTERM to SIGKILL when a program's task times out or is cancelled
 };
 
 // Turns a task's payload into its result; throw to fail the task.
 using handler = std::function<std::string(std::string_view payload)>;
+// The same, with the task's context: id, deadline, cancel flag, progress.
+using context_handler = std::function<std::string(std::string_view payload, task_context& ctx)>;
 
 class worker {
  public:
@@ -48,7 +67,16 @@ class worker {
   worker& operator=(const worker&) = delete;
 
   // Registers (or replaces) the handler for a task name. Call before run().
+  // Throws common::config_error for an empty name, one over 128 bytes, or "exec".
   void handle(std::string name, handler fn);
+  void handle(std::string name, context_handler fn);
+  // Serves task `name` by running `command` (split as a shell would, but run
+  // without one; a bare program name is looked up in PATH now): the payload
+  // goes to its stdin and its stdout is the result. Throws common::config_error.
+  void handle_command(std::string name, const std::string& command);
+  // Loads a plugin (argon/plugin.h) and registers its tasks; it stays loaded
+  // while the worker lives. Throws common::config_error naming the file and the problem.
+  void load_plugin(const std::string& path);
   // Serves tasks until stop(), SIGINT or SIGTERM; returns 0 after a clean stop.
   int run();
   // Asks run() to finish: idle slots close at once, busy ones after their task. Thread-safe.
