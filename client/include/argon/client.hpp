@@ -123,8 +123,9 @@ class client {
   void submit(std::string name, std::string payload, submit_options opts, std::function<void(result)> on_done);
   // Blocks until the task's result.
   result call(std::string name, std::string payload, submit_options opts = {});
-  // The broker's status; throws task_failed("unreachable", ...) if it does not answer in time.
-  common::status_reply_msg status();
+  // The broker's status, with one entry per worker when with_workers is set; throws
+  // task_failed("unreachable", ...) if it does not answer in time.
+  common::status_reply_msg status(bool with_workers = false);
 
   struct session;
 
