@@ -35,15 +35,17 @@ void event_feed::read_one() {
 
 void event_feed::poll() { watch_->drain(); }
 
+// The topic goes first: when the pipe is full it fails with EAGAIN before the map is
+// even encoded, so a stopped subscriber costs the broker little more than the attempt.
 void event_feed::publish(common::monitor::body b) {
   const char* name = common::monitor::name_of(b);
-  const std::string map = common::monitor::encode({common::unix_ms(), std::move(b)});
   try {
     zmq::message_t topic(name, std::strlen(name));
     if (!pub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return count_drop();
+    const std::string map = common::monitor::encode({common::unix_ms(), std::move(b)});
     zmq::message_t body(map.data(), map.size());
     (void)pub_.send(body, zmq::send_flags::dontwait);  // the first frame passed the HWM check, so this one does too
-  } catch (const zmq::error_t& e) {
+  } catch (const zmq::error_t&) {
     count_drop();
   }
 }
