@@ -31,12 +31,12 @@ std::string peer_of(int fd) {
   if (a.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+    return fmt::format("{}:{}", host, ntohs(in->sin_port));
   }
   if (a.ss_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
   }
   return "";
 }
