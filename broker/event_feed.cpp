@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "errors.hpp"
 #include "log.hpp"
 
 namespace argon::broker {
@@ -15,7 +16,11 @@ event_feed::event_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& 
   pub_.set(zmq::sockopt::xpub_nodrop, 1);
   pub_.set(zmq::sockopt::xpub_verbose, 1);
   pub_.set(zmq::sockopt::maxmsgsize, int64_t{1024});  // subscriptions are short; anything larger is not one
-  pub_.bind(endpoint);
+  try {
+    pub_.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw common::config_error("cannot listen for monitors on " + endpoint + ": " + e.what());
+  }
   watch_ = std::make_unique<common::zmq_watch>(loop, pub_, [this] { read_one(); });
   common::log::info("monitor events on {} ({})", this->endpoint(), keys ? "CURVE" : "INSECURE plaintext");
 }

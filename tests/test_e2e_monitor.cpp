@@ -93,17 +93,24 @@ TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event wit
   auto first = log.named("auth_failed").at(0);
   CHECK(first["mechanism"] == "CURVE");
   CHECK(first["why"].get<std::string>().find("decrypt") != std::string::npos);
-  CHECK(first["address"].get<std::string>().starts_with("127.0.0.1:"));
+  // The address is best effort: libzmq names the connection only in ACCEPTED, and a
+  // handshake on loopback can fail and close before the broker reads that event.
+  const std::string address = first["address"];
+  CHECK((address.empty() || address.starts_with("127.0.0.1:")));
   // A key that knows the broker but is no role key: the ZAP handler refuses it.
   auto keys = common::load_keys(sys.keyfile);
   common::keypair stranger;
   crypto_box_keypair(stranger.public_key.data(), stranger.secret_key.data());
   raw_peer intruder(sys.endpoint, &stranger, &keys.broker);
   intruder.send(common::role::client, common::ping_msg{});
-  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "auth_failed") >= 2; }, 2s));
-  auto second = log.named("auth_failed").at(1);
-  CHECK(second["why"].get<std::string>().find("unknown CURVE key") != std::string::npos);
-  CHECK(second["address"] == "127.0.0.1");
+  json refused;  // the wrong keyfile's client may retry meanwhile, so look for the ZAP handler's own event
+  REQUIRE(log.wait_for([&](const auto& evs) {
+    for (auto& e : evs)
+      if (e.value("event", "") == "auth_failed" && e.value("why", "").find("unknown CURVE key") != std::string::npos) refused = e;
+    return !refused.is_null();
+  }, 2s));
+  CHECK(refused["address"] == "127.0.0.1");
+  CHECK(refused["mechanism"] == "CURVE");
 }
 
 TEST_CASE("a killed worker leaves as disconnected, a frozen one as expired") {
