@@ -29,6 +29,21 @@ std::string_view id_of(const body& b) {
   }, b);
 }
 
+// A few more fields of a message for its trace line.
+std::string detail_of(const body& b) {
+  return std::visit([](const auto& m) -> std::string {
+    using T = std::decay_t<decltype(m)>;
+    if constexpr (std::is_same_v<T, submit_msg>) return fmt::format("task={} pri={}", m.task, priority_name(m.pri));
+    else if constexpr (std::is_same_v<T, done_msg>) return m.ok ? "ok" : "failed kind=" + (m.kind.empty() ? "task_error" : m.kind);
+    else if constexpr (std::is_same_v<T, failed_msg>) return "kind=" + m.kind;
+    else if constexpr (std::is_same_v<T, busy_msg>) return fmt::format("reason={} depth={}/{}", m.reason, m.depth, m.limit);
+    else if constexpr (std::is_same_v<T, hello_msg>) return fmt::format("worker={} capacity={}", m.worker_id, m.capacity);
+    else if constexpr (std::is_same_v<T, error_msg>) return "kind=" + m.kind;
+    else if constexpr (std::is_same_v<T, progress_msg>) return fmt::format("{}%", m.percent);
+    else return "";
+  }, b);
+}
+
 // Whom a broker message goes to; ERROR answers whoever spoke last.
 role recipient(command c, role last_in) {
   switch (c) {
@@ -101,7 +116,8 @@ void observer::on_dispatched(const task& t, const slot& s) {
   if (wanted_ & bit<mon::stats>) sampler_.record_wait(t.started_at, wait);
   if (wanted_ & bit<mon::task_dispatched>)
     publish(mon::task_dispatched{t.id, s.worker->id, t.attempt, std::chrono::duration<double, std::milli>(wait).count()});
-  if (wanted_ & bit<mon::trace>) trace_out(s.routing_id, command::task, t.id, t.payload.size());
+  if (wanted_ & bit<mon::trace>)
+    trace_out(s.routing_id, command::task, t.id, t.payload.size(), fmt::format("task={} attempt={}", t.name, t.attempt));
 }
 
 // A task that still has its slot ended by its worker's DONE; otherwise the broker ended it.
@@ -120,18 +136,19 @@ void observer::on_concluded(const task& t, const body& outcome) {
 void observer::on_received(std::string_view peer, const message& m) {
   last_in_ = m.from;
   publish(mon::trace{"in", command_name(command_of(m.content)), std::string(id_of(m.content)), mon::short_peer(peer),
-                     role_name(m.from), m.payload.size()});
+                     role_name(m.from), m.payload.size(), detail_of(m.content)});
 }
 
 void observer::on_sent(std::string_view peer, const body& b, std::size_t payload_bytes) {
   if (const auto* busy = std::get_if<busy_msg>(&b); busy && (wanted_ & bit<mon::busy>))
     publish(mon::busy{busy->reason, busy->depth, busy->limit});
-  if (wanted_ & bit<mon::trace>) trace_out(peer, command_of(b), id_of(b), payload_bytes);
+  if (wanted_ & bit<mon::trace>) trace_out(peer, command_of(b), id_of(b), payload_bytes, detail_of(b));
 }
 
-void observer::trace_out(std::string_view peer, command c, std::string_view id, std::size_t payload_bytes) {
+void observer::trace_out(std::string_view peer, command c, std::string_view id, std::size_t payload_bytes,
+                         std::string detail) {
   publish(mon::trace{"out", command_name(c), std::string(id), mon::short_peer(peer), role_name(recipient(c, last_in_)),
-                     payload_bytes});
+                     payload_bytes, std::move(detail)});
 }
 
 }  // namespace argon::broker

@@ -85,7 +85,7 @@ class observer {
     if (wanted_ & (bit<common::monitor::trace> | bit<common::monitor::busy>)) on_sent(peer, b, payload_bytes);
   }
   void sent(std::string_view peer, common::command c, std::string_view id) {
-    if (wanted_ & bit<common::monitor::trace>) trace_out(peer, c, id, 0);
+    if (wanted_ & bit<common::monitor::trace>) trace_out(peer, c, id, 0, "");
   }
 
  private:
@@ -94,7 +94,8 @@ class observer {
   void on_concluded(const task& t, const common::body& outcome);
   void on_received(std::string_view peer, const common::message& m);
   void on_sent(std::string_view peer, const common::body& b, std::size_t payload_bytes);
-  void trace_out(std::string_view peer, common::command c, std::string_view id, std::size_t payload_bytes);
+  void trace_out(std::string_view peer, common::command c, std::string_view id, std::size_t payload_bytes,
+                 std::string detail);
   void on_subscription(std::string_view message);
   void tick();
   void replay_workers();

@@ -175,10 +175,11 @@ struct trace {
   std::string peer;               // the peer's routing id (short form)
   std::string role;               // client, slot, control
   std::uint64_t payload_bytes = 0; // payload frame size
+  std::string detail;             // a few more fields of the command, e.g. "task=resize pri=high"
   bool operator==(const trace&) const = default;
   template <class S, class V> static void each_field(S& s, V&& v) {
     v("direction", s.direction), v("command", s.command), v("id", s.id), v("peer", s.peer), v("role", s.role),
-        v("payload_bytes", s.payload_bytes);
+        v("payload_bytes", s.payload_bytes), v("detail", s.detail);
   }
 };
 

@@ -159,7 +159,10 @@ TEST_CASE("the trace shows every message of a task's round trip, in order") {
     if (e["command"] == "TASK" || e["command"] == "DONE") CHECK(e["role"] == "slot");
     CHECK(e["payload_bytes"] == 10);
   }
-  CHECK(lines.wait_for([&](const auto&) { return lines.text().find("→ SUBMIT id=" + id + " 10 B") != std::string::npos; }, 5s));
+  CHECK(lines.wait_for([&](const auto&) {
+    return lines.text().find("→ SUBMIT id=" + id + " task=echo pri=normal 10 B") != std::string::npos;
+  }, 5s));
+  CHECK(lines.text().find("← TASK id=" + id + " task=echo attempt=1 10 B") != std::string::npos);
   CHECK(lines.text().find("← RESULT id=" + id) != std::string::npos);
   CHECK(lines.text().find("task_submitted") == std::string::npos);  // --trace alone prints only the trace
 }

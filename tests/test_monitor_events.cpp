@@ -30,7 +30,7 @@ std::vector<mon::body> one_of_each() {
           mon::connected{"10.0.0.9:5123"},
           mon::disconnected{"10.0.0.9:5124"},
           mon::stats{2, 8, 3, 1, 2, 3, 24, 812.5, 1.5, 0.1, 0.4, 1.2, 5, 9.8, 12, 10, 7, 70},
-          mon::trace{"in", "SUBMIT", "t-1", "c-0123456789ab", "client", 64}};
+          mon::trace{"in", "SUBMIT", "t-1", "c-0123456789ab", "client", 64, "task=resize pri=high"}};
 }
 
 std::string map_of(const std::function<void(msgpack::packer<msgpack::sbuffer>&)>& fill) {

@@ -70,6 +70,7 @@ std::string trace_line(const mon::event& e, const mon::trace& t) {
   const bool in = t.direction == "in";
   std::string line = fmt::format("{} {:<7} {:<16} {} {}", clock_time(e.time_ms), t.role, t.peer, in ? "→" : "←", t.command);
   if (!t.id.empty()) line += " id=" + t.id;
+  if (!t.detail.empty()) line += " " + t.detail;
   if (t.payload_bytes || t.command == "SUBMIT" || t.command == "TASK" || t.command == "DONE" || t.command == "RESULT")
     line += " " + byte_size(t.payload_bytes);
   return line;
