@@ -85,8 +85,10 @@ TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event wit
   REQUIRE(log.wait_ready());
   std::string wrong = sys.dir.file("wrong.key");
   common::write_keyfile(wrong);
+  const auto wrong_keys = common::load_keys(wrong);  // derived before the clock starts
   const auto start = std::chrono::steady_clock::now();
-  child_process bad({exe("ARGON_CLI"), "submit", "--broker", sys.endpoint, "--key", wrong, "--connect-timeout", "2", "echo", "x"});
+  raw_peer stray(sys.endpoint, &wrong_keys.client, &wrong_keys.broker);
+  stray.send(common::role::client, common::ping_msg{});
   REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "auth_failed") >= 1; }, 2s));
   MESSAGE("auth_failed after " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
                                << " ms");
@@ -97,13 +99,18 @@ TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event wit
   // handshake on loopback can fail and close before the broker reads that event.
   const std::string address = first["address"];
   CHECK((address.empty() || address.starts_with("127.0.0.1:")));
-  // A key that knows the broker but is no role key: the ZAP handler refuses it.
+  // The CLI with that keyfile: it gives up (exit 4) and its attempts show too.
+  const std::size_t before = log.named("auth_failed").size();
+  auto cli = run({exe("ARGON_CLI"), "submit", "--broker", sys.endpoint, "--key", wrong, "--connect-timeout", "2", "echo", "x"}, "", 30s);
+  CHECK(cli.exit_code == 4);
+  CHECK(log.wait_for([&](const auto& evs) { return count_named(evs, "auth_failed") > before; }, 5s));
+  // A key that knows the broker but is no role key: the ZAP handler refuses it, with the peer's address.
   auto keys = common::load_keys(sys.keyfile);
   common::keypair stranger;
   crypto_box_keypair(stranger.public_key.data(), stranger.secret_key.data());
   raw_peer intruder(sys.endpoint, &stranger, &keys.broker);
   intruder.send(common::role::client, common::ping_msg{});
-  json refused;  // the wrong keyfile's client may retry meanwhile, so look for the ZAP handler's own event
+  json refused;
   REQUIRE(log.wait_for([&](const auto& evs) {
     for (auto& e : evs)
       if (e.value("event", "") == "auth_failed" && e.value("why", "").find("unknown CURVE key") != std::string::npos) refused = e;
