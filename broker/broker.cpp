@@ -29,7 +29,9 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
       }) {
   stats_.started = last_tick_ = clock_.now();
   if (cfg_.keys) {
-    zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, nullptr);
+    zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, [this](auto& address, auto& mechanism, auto& why) {
+      seen_.auth_failed(address, mechanism, why);
+    });
     apply_curve_server(router_, cfg_.keys->broker);
   }
   router_.set(zmq::sockopt::linger, 0);
@@ -42,13 +44,16 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * (cfg_.max_payload + max_header_bytes)));
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
-  if (cfg_.keys) handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_);
+  if (!cfg_.monitor.empty()) seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); });
+  if (cfg_.keys || seen_.feeding())
+    handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }
 
 broker::~broker() {
   handshakes_.reset();
+  seen_.close_feed();
   watch_.reset();
 }
 
@@ -63,9 +68,10 @@ void broker::read_one() {
 }
 
 void broker::handle(frames& f) {
-  peer p{f.routing_id, f.routing_id.to_string_view(), cfg_.keys ? user_id(f) : std::string()};
+  peer p{f.routing_id, f.routing_id.to_string_view(), cfg_.keys ? user_id(f) : std::string(), f};
   try {
     message m = decode(f);
+    seen_.received(p.id, m);
     route(p, m);
   } catch (const protocol_error& e) {
     ++stats_.protocol_errors;
@@ -104,7 +110,7 @@ void broker::route(const peer& p, message& m) {
     using T = std::decay_t<decltype(b)>;
     if constexpr (std::is_same_v<T, submit_msg>) on_submit(p, b, m.payload);
     else if constexpr (std::is_same_v<T, cancel_msg>) on_cancel(p, b);
-    else if constexpr (std::is_same_v<T, status_msg>) on_status(p);
+    else if constexpr (std::is_same_v<T, status_msg>) on_status(p, b);
     else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{instance_});
     else if constexpr (std::is_same_v<T, ready_msg>) on_ready(p, b);
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
@@ -116,6 +122,7 @@ void broker::route(const peer& p, message& m) {
 }
 
 void broker::reply(const peer& p, const body& b) {
+  seen_.sent(p.id, b, 0);
   if (send(router_, socket_kind::router, &p.routing_id, role::broker, b) != send_status::sent)
     log::info("could not answer {} to a peer that is gone", command_name(command_of(b)));
 }

@@ -24,6 +24,7 @@
 #include "handshake_watch.hpp"
 #include "uv_handles.hpp"
 #include "log_limiter.hpp"
+#include "observer.hpp"
 #include "stats.hpp"
 #include "task_queue.hpp"
 #include "worker_registry.hpp"
@@ -43,6 +44,8 @@ class broker {
   [[nodiscard]] std::string endpoint() const;
   // A snapshot of state and counters, as STATUS returns it.
   [[nodiscard]] common::status_reply_msg snapshot() const;
+  // The monitor stream's endpoint as bound ("" without --monitor).
+  [[nodiscard]] std::string monitor_endpoint() const { return seen_.feed_endpoint(); }
   // Stops taking new tasks (BUSY "draining") and calls on_drained once every
   // accepted task has had its outcome sent. Queued tasks still run.
   void drain(std::function<void()> on_drained);
@@ -55,6 +58,7 @@ class broker {
     const zmq::message_t& routing_id;  // where replies go
     std::string_view id;               // the same bytes, for lookups
     std::string user;                  // ZAP User-Id ("" when insecure)
+    const common::frames& raw;         // the message as read, for its properties (Peer-Address)
   };
 
   void read_one();
@@ -67,7 +71,8 @@ class broker {
   // client commands (client_handlers.cpp)
   void on_submit(const peer& p, common::submit_msg& m, zmq::message_t& payload);
   void on_cancel(const peer& p, const common::cancel_msg& m);
-  void on_status(const peer& p);
+  void on_status(const peer& p, const common::status_msg& m);
+  [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
   bool known_task(const peer& p, const std::string& key);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
@@ -97,7 +102,7 @@ class broker {
   void dispatch();
   task* pick_task(const worker_rec& w);
   bool send_task(slot& s, task& t);
-  void requeue(task& t);
+  void requeue(task& t, const char* why = "worker_lost");
   void send_to_client(task& t, const common::body& b, zmq::message_t* payload);
   void finish(task& t);
 
@@ -120,7 +125,8 @@ class broker {
   stats stats_;                 // counters and averages
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
-  std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure
+  std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure and unmonitored
+  observer seen_{clock_};       // worker details for STATUS, and the monitor stream's hooks
   common::time_point last_tick_;  // when the heartbeat tick last ran
   common::timer heartbeat_;     // liveness tick
   common::timer deadline_timer_;  // fires at the soonest task deadline

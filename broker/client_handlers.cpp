@@ -27,6 +27,7 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
   task& t = create_task(p, m, payload);
   ++stats_.submitted;
   queue_.push(t, clock_.now());
+  seen_.task_submitted(t);
 }
 
 // A SUBMIT of a task that is queued or running is ignored: its one outcome will come.
@@ -41,6 +42,7 @@ bool broker::known_task(const peer& p, const std::string& key) {
   log::info("task {} was submitted again after it finished; its kept outcome is sent again", key.substr(p.id.size() + 1));
   zmq::message_t output;
   output.copy(f->output);
+  seen_.sent(p.id, f->outcome, output.size());
   if (send(router_, socket_kind::router, &p.routing_id, role::broker, f->outcome, &output) != send_status::sent)
     log::info("could not resend an outcome to a peer that is gone");
   return true;
@@ -141,6 +143,6 @@ void broker::on_cancel(const peer& p, const cancel_msg& m) {
                                                            : "cancelled by the client while it ran; its worker was told to stop");
 }
 
-void broker::on_status(const peer& p) { reply(p, snapshot()); }
+void broker::on_status(const peer& p, const status_msg& m) { reply(p, m.workers ? with_workers(snapshot()) : snapshot()); }
 
 }  // namespace argon::broker

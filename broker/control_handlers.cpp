@@ -13,6 +13,7 @@ using namespace argon::common;
 void broker::on_hello(const peer& p, const hello_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
   workers_.hello(m.worker_id, p.id, clock_.now());
+  seen_.worker_joined(m.worker_id, m.capacity, p.raw);
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
   reply(p, heartbeat_msg{instance_});
 }
@@ -23,12 +24,14 @@ void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   if (!workers_.touch(m.sender, clock_.now())) {  // expired earlier, or the broker restarted
     log::info("worker {} is back", m.sender);
     workers_.hello(m.sender, p.id, clock_.now());
+    seen_.worker_joined(m.sender, 0, p.raw);
   }
 }
 
 void broker::on_bye(const bye_msg& m) {
   log::info("worker {} is leaving: no more tasks for it; its running tasks will finish", m.worker_id);
   workers_.retire(m.worker_id);
+  seen_.worker_left(m.worker_id, "bye");
 }
 
 // Forwards a running task's progress to its client; only the worker running
@@ -51,10 +54,14 @@ void broker::tick() {
   std::vector<std::string> gone;
   workers_.each_watched([&](worker_rec& w) {
     zmq::message_t rid(w.control_id.data(), w.control_id.size());
+    seen_.sent(w.control_id, command::heartbeat, "");
     if (send(router_, socket_kind::router, &rid, role::broker, heartbeat_msg{instance_}) == send_status::unreachable)
       gone.push_back(w.id);
   });
-  for (auto& id : gone) lose_worker(id, "its control channel disconnected");
+  for (auto& id : gone) {
+    seen_.worker_left(id, "disconnected");
+    lose_worker(id, "its control channel disconnected");
+  }
   dispatch();
   check_drained();
   watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
@@ -74,7 +81,10 @@ void broker::expire_workers() {
     for (auto& id : workers_.expired(now, limit)) workers_.touch(id, now);
     return;
   }
-  for (auto& id : workers_.expired(clock_.now(), limit)) lose_worker(id, "no heartbeat within the liveness limit");
+  for (auto& id : workers_.expired(clock_.now(), limit)) {
+    seen_.worker_left(id, "expired");
+    lose_worker(id, "no heartbeat within the liveness limit");
+  }
 }
 
 void broker::lose_worker(const std::string& worker_id, const char* why) {

@@ -29,6 +29,7 @@ struct flags {
   double result_ttl = 60;           // --result-ttl, seconds
   std::size_t result_bytes = 64u << 20;  // --result-bytes
   double drain_timeout = 30;        // --drain-timeout, seconds
+  std::string monitor;              // --monitor
 };
 
 void add_flags(CLI::App& app, flags& f) {
@@ -46,6 +47,7 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--result-ttl", f.result_ttl, "Seconds a finished task's outcome is kept for a resubmission or a client that was away (default 60)")->check(CLI::Range(0.0, 86400.0));
   app.add_option("--result-bytes", f.result_bytes, "Bytes of kept outcomes at most; the oldest go first (default 64 MiB)");
   app.add_option("--drain-timeout", f.drain_timeout, "On SIGTERM/SIGINT, seconds to wait for accepted tasks to finish (default 30)")->check(CLI::Range(0.0, 86400.0));
+  app.add_option("--monitor", f.monitor, "Publish monitor events on this endpoint (tcp://host:port or host:port) for argon-monitor");
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
 }
 
@@ -64,6 +66,7 @@ broker::config make_config(const flags& f) {
   cfg.liveness = f.liveness;
   cfg.result_ttl_ms = static_cast<std::size_t>(f.result_ttl * 1000);
   cfg.result_bytes_limit = f.result_bytes;
+  if (!f.monitor.empty()) cfg.monitor = common::normalize_endpoint(f.monitor);
   return cfg;
 }
 
@@ -109,6 +112,7 @@ int run(const broker::config& cfg, common::millis drain_limit) {
   common::signal_watch sigint(loop.get(), SIGINT, on_signal);
   common::signal_watch sigterm(loop.get(), SIGTERM, on_signal);
   std::cerr << "argon-broker listening on " << b.endpoint() << (cfg.keys ? "" : " (insecure)") << std::endl;
+  if (!cfg.monitor.empty()) std::cerr << "argon-broker monitor events on " << b.monitor_endpoint() << std::endl;
   loop.run();
   return 0;
 }

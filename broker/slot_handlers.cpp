@@ -13,7 +13,7 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
   slot* s = workers_.find(p.id);
   if (s && s->running) {  // the slot started over: its task did not finish there
     log::warn("slot of worker {} announced READY while running task {}: the task was lost there", m.worker_id, s->running->id);
-    requeue(*s->running);
+    requeue(*s->running, "slot_restarted");
   }
   if (workers_.leaving(m.worker_id)) {  // said BYE: no slot of it takes new work
     log::info("ignored READY from a slot of worker {}, which has said BYE", m.worker_id);
@@ -32,7 +32,7 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
   task* t = s ? s->running : nullptr;
   if (!t || t->id != m.id) {
     log::info("dropped a result for task {} from worker {}: that slot is not running it (it ended or moved)", m.id, m.worker_id);
-    if (t) requeue(*t);
+    if (t) requeue(*t, "stale_result");
   } else {
     stats_.run_time.add(std::chrono::duration<double, std::micro>(clock_.now() - t->started_at).count());
     s->worker->done++;
@@ -64,6 +64,7 @@ void broker::dispatch() {
       workers_.remove(*s);
       queue_.push_front(*t);
     }
+    if (t->state == task_state::running) seen_.task_dispatched(*t, *s);
   }
 }
 
@@ -94,7 +95,7 @@ bool broker::send_task(slot& s, task& t) {
 
 // A started task whose slot lost it goes back to the front of its lane, unless it has
 // used up its attempts; then its client is told, so it is never silently dropped.
-void broker::requeue(task& t) {
+void broker::requeue(task& t, const char* why) {
   if (t.running_on) t.running_on->running = nullptr;
   t.running_on = nullptr;
   if (t.attempt >= t.max_attempts) {
@@ -104,10 +105,12 @@ void broker::requeue(task& t) {
   }
   t.state = task_state::queued;
   queue_.push_front(t);
+  seen_.task_requeued(t, why);
 }
 
 void broker::send_to_client(task& t, const body& b, zmq::message_t* payload) {
   zmq::message_t routing_id(t.client.data(), t.client.size());
+  seen_.sent(t.client, b, payload ? payload->size() : 0);
   auto st = send(router_, socket_kind::router, &routing_id, role::broker, b, payload);
   if (st != send_status::sent)
     log::warn("client of task {} is gone; its {} was dropped", t.id, command_name(command_of(b)));

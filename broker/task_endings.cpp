@@ -17,6 +17,7 @@ void broker::conclude(task& t, const body& outcome, zmq::message_t* output) {
   else ++stats_.failed;
   zmq::message_t kept;
   if (output) kept.copy(*output);  // shares the buffer; the send below moves the original
+  seen_.task_concluded(t, outcome);
   send_to_client(t, outcome, output);
   finished_.put(t.key, outcome, std::move(kept), clock_.now());
   finish(t);
@@ -41,6 +42,7 @@ void broker::abandon_run(task& t) {
     return;
   }
   zmq::message_t rid(control.data(), control.size());
+  seen_.sent(control, command::cancel, t.id);
   if (send(router_, socket_kind::router, &rid, role::broker, cancel_msg{t.id}) != send_status::sent)
     log::info("could not tell worker {} to stop task {}: its control channel is gone", s->worker->id, t.id);
 }

@@ -105,6 +105,10 @@ class worker_registry {
   [[nodiscard]] bool leaving(std::string_view worker_id) const;
   // Forgets a worker and all its slots; returns the tasks they were running.
   std::vector<task*> remove_worker(std::string_view worker_id);
+  // Calls fn for every worker, watched or not.
+  template <class F> void each_worker(F fn) const {
+    for (const auto& [id, w] : workers_) fn(*w);
+  }
   // Calls fn for every watched worker.
   template <class F> void each_watched(F fn) {
     for (worker_rec* w : live_) fn(*w);

@@ -17,7 +17,7 @@ bool equals(const zmq::message_t& m, const std::array<std::uint8_t, 32>& key) {
 }  // namespace
 
 zap_handler::zap_handler(zmq::context_t& ctx, uv_loop_t* loop, const common::role_keys& keys,
-                         std::function<void(const std::string&, const std::string&)> on_refused)
+                         refusal_hook on_refused)
     : keys_(keys),
       on_refused_(std::move(on_refused)),
       socket_(ctx, zmq::socket_type::rep),
@@ -54,7 +54,7 @@ void zap_handler::answer_one() {
     std::string why = req[5].to_string_view() == "CURVE" ? "unknown CURVE key (wrong keyfile?)"
                                                           : "mechanism " + req[5].to_string() + " is not allowed";
     common::log::warn("refused connection from {}: {}", address, why);
-    if (on_refused_) on_refused_(address, why);
+    if (on_refused_) on_refused_(address, req[5].to_string(), why);
     reply.emplace_back("400", 3);
     reply.emplace_back(why.data(), why.size());
   } else {

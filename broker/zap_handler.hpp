@@ -22,9 +22,9 @@ namespace argon::broker {
 
 class zap_handler {
  public:
-  // on_refused is called with the peer address and reason of each refusal.
-  zap_handler(zmq::context_t& ctx, uv_loop_t* loop, const common::role_keys& keys,
-              std::function<void(const std::string&, const std::string&)> on_refused);
+  // Called with the peer address, the mechanism and the reason of each refusal.
+  using refusal_hook = std::function<void(const std::string&, const std::string&, const std::string&)>;
+  zap_handler(zmq::context_t& ctx, uv_loop_t* loop, const common::role_keys& keys, refusal_hook on_refused);
 
   [[nodiscard]] std::uint64_t refused() const { return refused_; }
 
@@ -33,7 +33,7 @@ class zap_handler {
   std::string role_of(const zmq::message_t& mechanism, const zmq::message_t& key) const;
 
   common::role_keys keys_;   // admitted public keys
-  std::function<void(const std::string&, const std::string&)> on_refused_;  // refusal hook
+  refusal_hook on_refused_;  // told of each refusal (the monitor stream)
   zmq::socket_t socket_;     // REP bound to inproc://zeromq.zap.01
   std::uint64_t refused_ = 0;  // handshakes refused
   common::zmq_watch watch_;  // loop watch on socket_

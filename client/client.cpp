@@ -89,12 +89,12 @@ result client::call(std::string name, std::string payload, submit_options opts) 
   return submit(std::move(name), std::move(payload), opts).get();
 }
 
-common::status_reply_msg client::status() {
+common::status_reply_msg client::status(bool with_workers) {
   if (session_->on_io_thread()) throw std::logic_error("client::status would block the client's own I/O thread");
   auto waiter = std::make_shared<std::promise<common::status_reply_msg>>();
   auto reply = waiter->get_future();
   session* s = session_.get();
-  s->post([s, waiter] { s->ask_status(waiter); });
+  s->post([s, waiter, with_workers] { s->ask_status(waiter, with_workers); });
   if (reply.wait_for(s->opts_.connect_timeout) != std::future_status::ready)
     throw task_failed("unreachable", "the broker at " + s->endpoint_ +
                                          " did not answer; it may not be running, or the key may be wrong");

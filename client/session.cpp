@@ -146,16 +146,19 @@ std::uint32_t client::session::remaining_timeout_ms(const pending_task& t) const
   return static_cast<std::uint32_t>(std::clamp<long long>(left, 1, std::numeric_limits<std::uint32_t>::max()));
 }
 
-void client::session::ask_status(status_waiter w) {
+void client::session::ask_status(status_waiter w, bool with_workers) {
   if (closing_) return w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client is shutting down")));
+  if (status_waiters_.empty()) status_workers_ = false;
+  status_workers_ = status_workers_ || with_workers;
   status_waiters_.push_back(std::move(w));
   send_status_request();
 }
 
-// Any STATUS_REPLY is a fresh snapshot, so a resent request can serve any waiter.
+// Any STATUS_REPLY is a fresh snapshot, so a resent request can serve any waiter;
+// while one waiter wants the worker list, every request asks for it.
 void client::session::send_status_request() {
   if (link_->lost()) return;
-  (void)link_->send(status_msg{});
+  (void)link_->send(status_msg{status_workers_});
 }
 
 // No PONG yet: tasks sent more than connect_timeout ago fail as unreachable.

@@ -67,7 +67,7 @@ struct client::session {
 
   // I/O thread only.
   void start_task(std::unique_ptr<pending_task> t);
-  void ask_status(status_waiter w);
+  void ask_status(status_waiter w, bool with_workers);
 
   client_options opts_;                  // as given
   std::string endpoint_;                 // normalised broker endpoint
@@ -98,6 +98,7 @@ struct client::session {
   std::vector<std::function<void()>> inbox_;  // work posted from other threads
   std::unordered_map<std::string, std::unique_ptr<pending_task>> tasks_;  // by id
   std::deque<status_waiter> status_waiters_;  // in request order
+  bool status_workers_ = false;          // a waiting status request wants the worker list
   bool closing_ = false;                 // shutting down: new tasks are cancelled
   std::string id_prefix_;                // random per client
   std::uint64_t id_counter_ = 0;         // per task

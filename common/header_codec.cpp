@@ -16,7 +16,9 @@ void pack_fields(packer& p, const submit_msg& m) {
   p.pack(m.id).pack(m.task).pack(static_cast<unsigned>(m.pri)).pack(m.timeout_ms).pack(m.max_attempts).pack(m.argv);
 }
 void pack_fields(packer& p, const cancel_msg& m) { p.pack(m.id); }
-void pack_fields(packer&, const status_msg&) {}
+void pack_fields(packer& p, const status_msg& m) {
+  if (m.workers) p.pack(true);
+}
 void pack_fields(packer&, const ping_msg&) {}
 void pack_fields(packer& p, const result_msg& m) { p.pack(m.id); }
 void pack_fields(packer& p, const failed_msg& m) { p.pack(m.id).pack(m.kind).pack(m.message); }
@@ -55,6 +57,15 @@ void pack_fields(packer& p, const status_reply_msg& m) {
 #define ARGON_PACK(f) p.pack(std::string_view(#f)).pack(m.f);
   ARGON_STATUS_FIELDS(ARGON_PACK)
 #undef ARGON_PACK
+  if (!m.worker_list) return;
+  p.pack_array(static_cast<std::uint32_t>(m.worker_list->size()));
+  for (const worker_status& w : *m.worker_list) {
+    p.pack_map(8);
+    p.pack(std::string_view("id")).pack(w.id).pack(std::string_view("address")).pack(w.address);
+    p.pack(std::string_view("capacity")).pack(w.capacity).pack(std::string_view("slots")).pack(w.slots);
+    p.pack(std::string_view("busy")).pack(w.busy).pack(std::string_view("done")).pack(w.done);
+    p.pack(std::string_view("last_heartbeat_ms")).pack(w.last_heartbeat_ms).pack(std::string_view("leaving")).pack(w.leaving);
+  }
 }
 
 // How many fields each command has: {fewest, most}. Trailing fields added
@@ -64,7 +75,7 @@ struct field_range {
   std::size_t min, max;
 };
 field_range field_counts(const body& b) {
-  static constexpr field_range counts[] = {{5, 6}, {1, 1}, {0, 0}, {0, 0}, {1, 1}, {3, 3}, {6, 6}, {1, 1}, {1, 1},
+  static constexpr field_range counts[] = {{5, 6}, {1, 1}, {0, 1}, {0, 0}, {1, 1}, {3, 3}, {6, 6}, {1, 2}, {1, 1},
                                            {2, 2}, {1, 3}, {4, 5}, {4, 5}, {3, 3}, {1, 1}, {1, 1}, {3, 3}};
   static_assert(std::size(counts) == std::variant_size_v<body>);
   return counts[b.index()];
@@ -72,6 +83,8 @@ field_range field_counts(const body& b) {
 
 std::size_t field_count(const body& b) {
   if (const auto* r = std::get_if<ready_msg>(&b); r && !r->caps) return 1;
+  if (const auto* s = std::get_if<status_msg>(&b)) return s->workers ? 1 : 0;
+  if (const auto* s = std::get_if<status_reply_msg>(&b)) return s->worker_list ? 2 : 1;
   return field_counts(b).max;
 }
 
@@ -105,6 +118,7 @@ class fields {
   }
   [[nodiscard]] bool more() const { return i_ < n_; }
   const msgpack::object& map(const char* name) { return next(name, msgpack::type::MAP); }
+  const msgpack::object& array(const char* name) { return next(name, msgpack::type::ARRAY); }
 
   void expect_count(field_range want) const {
     if (n_ >= want.min && n_ <= want.max) return;
@@ -144,6 +158,42 @@ status_reply_msg unpack_status(const msgpack::object& map) {
   return m;
 }
 
+// One worker's map; unknown keys and values of another type are skipped, as in the snapshot.
+worker_status unpack_worker(const msgpack::object& map) {
+  worker_status w;
+  for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto& kv = map.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) continue;
+    const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+    const auto& v = kv.val;
+    if (v.type == msgpack::type::STR && v.via.str.size <= max_id_bytes) {
+      if (key == "id") w.id.assign(v.via.str.ptr, v.via.str.size);
+      else if (key == "address") w.address.assign(v.via.str.ptr, v.via.str.size);
+    } else if (v.type == msgpack::type::POSITIVE_INTEGER) {
+      if (key == "capacity") w.capacity = v.via.u64;
+      else if (key == "slots") w.slots = v.via.u64;
+      else if (key == "busy") w.busy = v.via.u64;
+      else if (key == "done") w.done = v.via.u64;
+      else if (key == "last_heartbeat_ms") w.last_heartbeat_ms = v.via.u64;
+    } else if (v.type == msgpack::type::BOOLEAN && key == "leaving") {
+      w.leaving = v.via.boolean;
+    }
+  }
+  return w;
+}
+
+status_reply_msg unpack_status_reply(fields& f) {
+  status_reply_msg m = unpack_status(f.map("snapshot"));
+  if (!f.more()) return m;
+  const msgpack::object& list = f.array("workers");
+  m.worker_list.emplace();
+  for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+    if (list.via.array.ptr[i].type != msgpack::type::MAP) throw protocol_error("STATUS_REPLY field 'workers' has an item that is not a map");
+    m.worker_list->push_back(unpack_worker(list.via.array.ptr[i]));
+  }
+  return m;
+}
+
 body unpack_body(command c, fields& f) {
   switch (c) {
     case command::submit: {
@@ -155,7 +205,7 @@ body unpack_body(command c, fields& f) {
       return m;
     }
     case command::cancel: return cancel_msg{f.str("id")};
-    case command::status: return status_msg{};
+    case command::status: return f.more() ? status_msg{f.boolean("workers")} : status_msg{};
     case command::ping: return ping_msg{};
     case command::result: return result_msg{f.str("id")};
     case command::failed: return failed_msg{f.str("id"), f.str("kind"), f.str("message", max_header_bytes)};
@@ -165,7 +215,7 @@ body unpack_body(command c, fields& f) {
       m.reason = f.str("reason");
       return m;
     }
-    case command::status_reply: return unpack_status(f.map("snapshot"));
+    case command::status_reply: return unpack_status_reply(f);
     case command::pong: return pong_msg{f.str("broker")};
     case command::error: return error_msg{f.str("kind"), f.str("message", max_header_bytes)};
     case command::ready: {

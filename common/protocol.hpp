@@ -77,7 +77,25 @@ struct cancel_msg {
 };
 
 // Client asks for a status snapshot.
-struct status_msg {};
+struct status_msg {
+  bool workers = false;  // also list each worker (optional trailing field; sent only when true)
+};
+
+// One worker process as STATUS_REPLY lists it.
+struct worker_status {
+  std::string id;                       // worker id
+  std::string address;                  // its control channel's peer address; "" when unknown
+  std::uint64_t capacity = 0;           // slots announced in HELLO; 0 when unknown
+  std::uint64_t slots = 0;              // slots connected now
+  std::uint64_t busy = 0;               // slots running a task
+  std::uint64_t done = 0;               // tasks it finished
+  std::uint64_t last_heartbeat_ms = 0;  // ms since any of its sockets last spoke
+  bool leaving = false;                 // said BYE; gets no new tasks
+  bool operator==(const worker_status&) const = default;
+};
+
+// Most workers one STATUS_REPLY lists, so the header stays under its size limit.
+inline constexpr std::size_t max_listed_workers = 128;
 
 // Client checks that the broker answers (and that the handshake succeeded).
 struct ping_msg {};
@@ -122,6 +140,7 @@ struct status_reply_msg {
   std::uint64_t busy_replies = 0;   // BUSY replies sent
   std::uint64_t protocol_errors = 0; // malformed or refused messages
   std::uint64_t uptime_ms = 0;      // since the broker started
+  std::optional<std::vector<worker_status>> worker_list;  // per worker, when STATUS asked for it
 };
 
 // Broker answers PING.

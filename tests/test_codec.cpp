@@ -54,7 +54,7 @@ TEST_CASE("decoded fields keep their values") {
   CHECK(s.pri == priority::low);
   CHECK(s.timeout_ms == 42);
   CHECK(s.max_attempts == 7);
-  auto g = encode_header(role::broker, status_reply_msg{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  auto g = encode_header(role::broker, status_reply_msg{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, std::nullopt});
   auto st = std::get<status_reply_msg>(decode_header(g.data(), g.size()).content);
   CHECK(st.workers == 1);
   CHECK(st.queue_limit == 8);
@@ -63,6 +63,31 @@ TEST_CASE("decoded fields keep their values") {
   auto dm = std::get<done_msg>(decode_header(d.data(), d.size()).content);
   CHECK_FALSE(dm.ok);
   CHECK(dm.error == "why");
+}
+
+TEST_CASE("STATUS may ask for workers; STATUS_REPLY then lists them, and older forms still decode") {
+  CHECK_FALSE(std::get<status_msg>(decode_header(header_of(1, 0, 3).data(), header_of(1, 0, 3).size()).content).workers);
+  const std::string asks = header_of(1, 0, 3, true);
+  CHECK(std::get<status_msg>(decode_header(asks.data(), asks.size()).content).workers);
+  expect_error(header_of(1, 0, 3, 1), "'workers' has the wrong type");
+  expect_error(header_of(1, 0, 3, true, true), "needs 0 to 1 fields");
+  auto plain = encode_header(role::broker, status_reply_msg{});
+  CHECK_FALSE(std::get<status_reply_msg>(decode_header(plain.data(), plain.size()).content).worker_list.has_value());
+  status_reply_msg full;
+  full.workers = max_listed_workers;
+  full.worker_list.emplace(max_listed_workers, worker_status{std::string(max_id_bytes, 'w'), "[2001:db8::1]", 8, 8, 3,
+                                                              UINT64_MAX, 1500, true});
+  auto g = encode_header(role::broker, full);
+  CHECK(g.size() <= max_header_bytes);  // the most a broker lists fits in one header
+  auto back = std::get<status_reply_msg>(decode_header(g.data(), g.size()).content);
+  REQUIRE(back.worker_list.has_value());
+  CHECK(*back.worker_list == *full.worker_list);
+  msgpack::sbuffer b;
+  msgpack::packer<msgpack::sbuffer> p(b);
+  p.pack_array(5).pack(1).pack(3).pack(13);
+  p.pack_map(0);
+  p.pack_array(1).pack(7);
+  expect_error(packed(b), "'workers' has an item that is not a map");
 }
 
 TEST_CASE("frames round-trip over ROUTER/DEALER and ROUTER/REQ with payloads and routing ids") {

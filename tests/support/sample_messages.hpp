@@ -18,11 +18,15 @@ inline std::vector<common::body> one_of_each() {
           submit_msg{"id-1x", exec_task, priority::normal, 0, 1, {"/usr/bin/tr", "a-z", "A-Z"}},
           cancel_msg{"id-2"},
           status_msg{},
+          status_msg{true},
           ping_msg{},
           result_msg{"id-3"},
           failed_msg{"id-4", "task_error", "disk full"},
           busy_msg{"id-5", 12, 24, 8, 1500, "queue_full"},
-          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456},
+          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456, std::nullopt},
+          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456,
+                           std::vector<worker_status>{{"w1", "10.0.0.7", 4, 4, 3, 120, 250, false},
+                                                      {"w2", "", 0, 1, 0, 0, 0, true}}},
           pong_msg{"b-7f3a"},
           error_msg{"protocol_error", "bad"},
           ready_msg{"w1", std::nullopt},
@@ -49,7 +53,10 @@ inline std::vector<common::body> edge_messages() {
           failed_msg{"id-4", "task_error", std::string(300, 'm')},
           busy_msg{"id-5", 12, 24, UINT64_MAX, 1500, "queue_full"},
           done_msg{"w1", "id-7", true, "", ""},
-          hello_msg{"w1", 1u << 20, "0.1.0"}};
+          hello_msg{"w1", 1u << 20, "0.1.0"},
+          status_reply_msg{1, 1, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1,
+                           std::vector<worker_status>(max_listed_workers, worker_status{longest, "[2001:db8::1]", 1u << 20, 1u << 20,
+                                                                                          1u << 20, UINT64_MAX, UINT64_MAX, true})}};
 }
 
 }  // namespace argon::test

@@ -143,8 +143,9 @@ class client {
   // on_done runs on the I/O thread.
   void exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
             std::function<void(result)> on_done);
-  // The broker's status; throws task_failed("unreachable", ...) if it does not answer in time.
-  common::status_reply_msg status();
+  // The broker's status, with one entry per worker when with_workers is set; throws
+  // task_failed("unreachable", ...) if it does not answer in time.
+  common::status_reply_msg status(bool with_workers = false);
 
   struct session;
 

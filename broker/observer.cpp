@@ -1,0 +1,154 @@
+// The work behind the observer's hooks: turning broker objects into monitor
+// events, the once-a-second tick, and the worker replay for new subscribers.
+#include "observer.hpp"
+
+#include "log.hpp"
+
+namespace argon::broker {
+
+using namespace argon::common;
+namespace mon = argon::common::monitor;
+
+namespace {
+
+const char* role_name(role r) {
+  switch (r) {
+    case role::client: return "client";
+    case role::slot: return "slot";
+    case role::control: return "control";
+    case role::broker: return "broker";
+  }
+  return "unknown";
+}
+
+// The task id a message carries, if any.
+std::string_view id_of(const body& b) {
+  return std::visit([](const auto& m) -> std::string_view {
+    if constexpr (requires { m.id; }) return m.id;
+    else return {};
+  }, b);
+}
+
+// A few more fields of a message for its trace line.
+std::string detail_of(const body& b) {
+  return std::visit([](const auto& m) -> std::string {
+    using T = std::decay_t<decltype(m)>;
+    if constexpr (std::is_same_v<T, submit_msg>) return fmt::format("task={} pri={}", m.task, priority_name(m.pri));
+    else if constexpr (std::is_same_v<T, done_msg>) return m.ok ? "ok" : "failed kind=" + (m.kind.empty() ? "task_error" : m.kind);
+    else if constexpr (std::is_same_v<T, failed_msg>) return "kind=" + m.kind;
+    else if constexpr (std::is_same_v<T, busy_msg>) return fmt::format("reason={} depth={}/{}", m.reason, m.depth, m.limit);
+    else if constexpr (std::is_same_v<T, hello_msg>) return fmt::format("worker={} capacity={}", m.worker_id, m.capacity);
+    else if constexpr (std::is_same_v<T, error_msg>) return "kind=" + m.kind;
+    else if constexpr (std::is_same_v<T, progress_msg>) return fmt::format("{}%", m.percent);
+    else return "";
+  }, b);
+}
+
+// Whom a broker message goes to; ERROR answers whoever spoke last.
+role recipient(command c, role last_in) {
+  switch (c) {
+    case command::task: return role::slot;
+    case command::heartbeat: case command::cancel: return role::control;
+    case command::error: return last_in;
+    default: return role::client;
+  }
+}
+
+}  // namespace
+
+void observer::open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const role_keys* keys,
+                         snapshot_fn snapshot) {
+  snapshot_ = std::move(snapshot);
+  feed_ = std::make_unique<event_feed>(ctx, loop, endpoint, keys, clock_, [this](std::string_view m) { on_subscription(m); });
+  ticker_ = std::make_unique<timer>(loop, [this] { tick(); });
+  ticker_->start(millis(1000), millis(1000));
+}
+
+void observer::close_feed() {
+  wanted_ = 0;
+  ticker_.reset();
+  feed_.reset();
+}
+
+void observer::on_subscription(std::string_view message) {
+  wanted_ = feed_->subscriptions().wanted();
+  if (subscription_set::subscribes_to(message, mon::kind_index<mon::worker_joined>())) replay_due_ = true;
+  if (replay_due_ && clock_.now() - last_replay_ >= std::chrono::seconds(1)) replay_workers();
+}
+
+void observer::replay_workers() {
+  replay_due_ = false;
+  last_replay_ = clock_.now();
+  if (!(wanted_ & bit<mon::worker_joined>)) return;
+  book_.each([&](const std::string& id, const worker_card& c) { publish(mon::worker_joined{id, c.capacity, c.address}); });
+}
+
+void observer::tick() {
+  if (replay_due_) replay_workers();
+  if (wanted_ & bit<mon::stats>) {
+    const auto dropped = feed_->take_dropped();
+    publish(sampler_.sample(clock_.now(), snapshot_(), dropped, feed_->dropped_total()));
+  }
+  feed_->poll();  // our sends may have taken the XPUB's edge: read subscriptions that came meanwhile
+}
+
+void observer::worker_joined(std::string_view worker, std::uint32_t capacity, const frames& f) {
+  const worker_card& c = book_.note(worker, capacity, peer_address(f));
+  if (wanted_ & bit<mon::worker_joined>) publish(mon::worker_joined{std::string(worker), c.capacity, c.address});
+}
+
+void observer::worker_left(std::string_view worker, const char* reason) {
+  const bool known = book_.forget(worker);  // a worker that said BYE has left already
+  if (known && (wanted_ & bit<mon::worker_left>)) publish(mon::worker_left{std::string(worker), reason});
+}
+
+void observer::connection(bool up, const std::string& address) {
+  if (up && (wanted_ & bit<mon::connected>)) publish(mon::connected{address});
+  if (!up && (wanted_ & bit<mon::disconnected>)) publish(mon::disconnected{address});
+}
+
+void observer::on_submitted(const task& t) {
+  publish(mon::task_submitted{t.id, t.name, priority_name(t.pri), t.payload.size(), mon::short_peer(t.client)});
+}
+
+void observer::on_dispatched(const task& t, const slot& s) {
+  const auto wait = t.started_at - t.queued_at;
+  if (wanted_ & bit<mon::stats>) sampler_.record_wait(t.started_at, wait);
+  if (wanted_ & bit<mon::task_dispatched>)
+    publish(mon::task_dispatched{t.id, s.worker->id, t.attempt, std::chrono::duration<double, std::milli>(wait).count()});
+  if (wanted_ & bit<mon::trace>)
+    trace_out(s.routing_id, command::task, t.id, t.payload.size(), fmt::format("task={} attempt={}", t.name, t.attempt));
+}
+
+// A task that still has its slot ended by its worker's DONE; otherwise the broker ended it.
+void observer::on_concluded(const task& t, const body& outcome) {
+  const auto now = clock_.now();
+  const std::string worker = t.running_on ? t.running_on->worker->id : "";
+  if (t.running_on && (wanted_ & bit<mon::stats>)) sampler_.record_run(now, now - t.started_at);
+  if (const auto* f = std::get_if<failed_msg>(&outcome)) {
+    if (wanted_ & bit<mon::task_failed>) publish(mon::task_failed{t.id, f->kind, f->message, worker});
+    return;
+  }
+  if (wanted_ & bit<mon::task_done>)
+    publish(mon::task_done{t.id, worker, std::chrono::duration<double, std::milli>(now - t.started_at).count()});
+}
+
+void observer::on_received(std::string_view peer, const message& m) {
+  last_in_ = m.from;
+  publish(mon::trace{"in", command_name(command_of(m.content)), std::string(id_of(m.content)), mon::short_peer(peer),
+                     role_name(m.from), m.payload.size(), detail_of(m.content)});
+}
+
+void observer::on_sent(std::string_view peer, const body& b, std::size_t payload_bytes) {
+  if (const auto* busy = std::get_if<busy_msg>(&b); busy && (wanted_ & bit<mon::busy>))
+    publish(mon::busy{busy->reason, busy->depth, busy->limit});
+  if (wanted_ & bit<mon::trace>) trace_out(peer, command_of(b), id_of(b), payload_bytes, detail_of(b));
+}
+
+void observer::trace_out(std::string_view peer, command c, std::string_view id, std::size_t payload_bytes,
+                         std::string detail) {
+  publish(mon::trace{"out", command_name(c), std::string(id), mon::short_peer(peer), role_name(recipient(c, last_in_)),
+                     payload_bytes, std::move(detail)});
+}
+
+}  // namespace argon::broker

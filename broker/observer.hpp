@@ -1,0 +1,116 @@
+// What the broker tells about itself: the worker book (for STATUS with
+// workers) and, with --monitor, the event feed.
+//
+// The broker calls one hook per event from its handlers. Each hook is
+// inline and first tests one bit of wanted_, which is zero without
+// --monitor and otherwise has a bit per event kind some subscriber wants,
+// so an event nobody reads costs a branch and builds nothing; the work is
+// in observer.cpp. Trace hooks (received, sent) see every protocol message.
+// The stats event goes out once a second from a timer, with the rates and
+// percentiles the stats_sampler keeps; a new subscriber to worker_joined
+// gets every known worker again (at most once a second), so a monitor
+// started late still sees them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+#include "codec.hpp"
+#include "event_feed.hpp"
+#include "stats_sampler.hpp"
+#include "task.hpp"
+#include "uv_handles.hpp"
+#include "worker_book.hpp"
+#include "worker_registry.hpp"
+
+namespace argon::broker {
+
+class observer {
+ public:
+  using snapshot_fn = std::function<common::status_reply_msg()>;
+  template <class T> static constexpr std::uint32_t bit = 1u << common::monitor::kind_index<T>();
+  using ev = common::monitor::body;
+
+  explicit observer(common::clock& clk) : clock_(clk) {}
+  // Binds the monitor socket (--monitor); snapshot gives the stats event's state.
+  void open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const common::role_keys* keys,
+                 snapshot_fn snapshot);
+  // Unbinds it (before the context goes).
+  void close_feed();
+  [[nodiscard]] bool feeding() const { return feed_ != nullptr; }
+  [[nodiscard]] std::string feed_endpoint() const { return feed_ ? feed_->endpoint() : ""; }
+  [[nodiscard]] const worker_book& book() const { return book_; }
+  [[nodiscard]] event_feed* feed() { return feed_.get(); }
+
+  // Workers. f is the message that announced the worker (for its address).
+  void worker_joined(std::string_view worker, std::uint32_t capacity, const common::frames& f);
+  void worker_left(std::string_view worker, const char* reason);
+
+  // Tasks.
+  void task_submitted(const task& t) {
+    if (wanted_ & bit<common::monitor::task_submitted>) on_submitted(t);
+  }
+  void task_dispatched(const task& t, const slot& s) {
+    if (wanted_ & (bit<common::monitor::task_dispatched> | bit<common::monitor::stats> | bit<common::monitor::trace>))
+      on_dispatched(t, s);
+  }
+  void task_concluded(const task& t, const common::body& outcome) {
+    if (wanted_ & (bit<common::monitor::task_done> | bit<common::monitor::task_failed> | bit<common::monitor::stats>))
+      on_concluded(t, outcome);
+  }
+  void task_requeued(const task& t, const char* why) {
+    if (wanted_ & bit<common::monitor::task_requeued>) publish(common::monitor::task_requeued{t.id, t.attempt, why});
+  }
+  // For the PROGRESS handler: a worker's progress on a task it runs.
+  void task_progress(const std::string& id, std::uint32_t percent, const std::string& message) {
+    if (wanted_ & bit<common::monitor::task_progress>) publish(common::monitor::task_progress{id, percent, message});
+  }
+
+  // Connections (from the ZAP handler and the socket monitor).
+  void auth_failed(const std::string& address, const std::string& mechanism, const std::string& why) {
+    if (wanted_ & bit<common::monitor::auth_failed>) publish(common::monitor::auth_failed{address, mechanism, why});
+  }
+  void connection(bool up, const std::string& address);
+  [[nodiscard]] bool wants_connections() const { return feed_ != nullptr; }
+
+  // Protocol messages, for the trace (and BUSY for the busy event).
+  void received(std::string_view peer, const common::message& m) {
+    if (wanted_ & bit<common::monitor::trace>) on_received(peer, m);
+  }
+  void sent(std::string_view peer, const common::body& b, std::size_t payload_bytes) {
+    if (wanted_ & (bit<common::monitor::trace> | bit<common::monitor::busy>)) on_sent(peer, b, payload_bytes);
+  }
+  void sent(std::string_view peer, common::command c, std::string_view id) {
+    if (wanted_ & bit<common::monitor::trace>) trace_out(peer, c, id, 0, "");
+  }
+
+ private:
+  void on_submitted(const task& t);
+  void on_dispatched(const task& t, const slot& s);
+  void on_concluded(const task& t, const common::body& outcome);
+  void on_received(std::string_view peer, const common::message& m);
+  void on_sent(std::string_view peer, const common::body& b, std::size_t payload_bytes);
+  void trace_out(std::string_view peer, common::command c, std::string_view id, std::size_t payload_bytes,
+                 std::string detail);
+  void on_subscription(std::string_view message);
+  void tick();
+  void replay_workers();
+  void publish(ev e) { feed_->publish(std::move(e)); }
+
+  common::clock& clock_;                  // the broker's clock
+  worker_book book_;                      // HELLO details per worker
+  std::uint32_t wanted_ = 0;              // bit per event kind somebody wants; 0 without --monitor
+  stats_sampler sampler_;                 // rates and percentiles for the stats event
+  snapshot_fn snapshot_;                  // the broker's state, for the stats event
+  common::role last_in_ = common::role::client;  // role of the last message received (whom ERROR goes to)
+  bool replay_due_ = false;               // a worker_joined subscriber came; replay at the next tick
+  common::time_point last_replay_{};      // when the workers were last replayed
+  std::unique_ptr<event_feed> feed_;      // the XPUB; null without --monitor
+  std::unique_ptr<common::timer> ticker_; // once a second: stats, replay, subscriptions
+};
+
+}  // namespace argon::broker

@@ -1,0 +1,217 @@
+// End to end: the broker's monitor stream as argon-monitor prints it, and
+// argon status --workers, with the real broker, workers and CLI.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sodium.h>
+
+#include <future>
+#include <map>
+#include <set>
+
+#include "argon/client.hpp"
+#include "event_log.hpp"
+#include "raw_peer.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+client_options options_for(const argon_system& sys) {
+  client_options o;
+  o.broker = sys.endpoint;
+  if (sys.keyfile.empty()) o.insecure = true;
+  else o.keyfile = sys.keyfile;
+  return o;
+}
+
+std::size_t count_named(const std::vector<json>& evs, const std::string& name) {
+  std::size_t n = 0;
+  for (auto& e : evs) n += e.value("event", "") == name;
+  return n;
+}
+
+}  // namespace
+
+TEST_SUITE("e2e") {
+TEST_CASE("each task's submitted, dispatched and done events reach a monitor in that order") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 2, .capacity = 2, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(4));
+  event_log log(sys, mon, {"--json"}, "monitor.log");
+  REQUIRE(log.wait_ready());
+  client c(options_for(sys));
+  std::vector<std::future<result>> results;
+  for (int i = 0; i < 60; ++i) results.push_back(c.submit(i % 10 ? "echo" : "fail", "x" + std::to_string(i)));
+  for (auto& r : results) REQUIRE(r.wait_for(30s) == std::future_status::ready);
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "task_done") + count_named(evs, "task_failed") >= 60; }, 10s));
+  const auto evs = log.events();
+  std::map<std::string, std::vector<std::string>> story;  // task id -> its events in order
+  for (auto& e : evs) {
+    const std::string name = e.value("event", "");
+    if (name.starts_with("task_")) story[e.value("id", "")].push_back(name);
+    CHECK(e["time"].get<std::string>().size() == 24);  // 2026-11-25T19:01:02.345Z
+  }
+  CHECK(story.size() == 60);
+  int done = 0, failed = 0;
+  for (auto& [id, names] : story) {
+    CAPTURE(id);
+    REQUIRE(names.size() == 3);
+    CHECK(names[0] == "task_submitted");
+    CHECK(names[1] == "task_dispatched");
+    CHECK((names[2] == "task_done" || names[2] == "task_failed"));
+    done += names[2] == "task_done";
+    failed += names[2] == "task_failed";
+  }
+  CHECK(done == 54);
+  CHECK(failed == 6);
+  auto submitted = log.named("task_submitted");
+  REQUIRE_FALSE(submitted.empty());
+  CHECK(submitted[0]["priority"] == "normal");
+  CHECK(submitted[0]["payload_bytes"].get<int>() >= 2);
+  auto joined = log.named("worker_joined");  // replayed to the new subscriber
+  CHECK(joined.size() >= 2);
+  auto stats = log.named("stats");
+  CHECK(stats.back()["slots"] == 4);
+}
+
+TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event within 2 s") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 0, .broker_args = {"--monitor", mon}});
+  event_log log(sys, mon, {"--json", "--filter", "auth_failed,stats"}, "monitor.log");
+  REQUIRE(log.wait_ready());
+  std::string wrong = sys.dir.file("wrong.key");
+  common::write_keyfile(wrong);
+  const auto wrong_keys = common::load_keys(wrong);  // derived before the clock starts
+  const auto start = std::chrono::steady_clock::now();
+  raw_peer stray(sys.endpoint, &wrong_keys.client, &wrong_keys.broker);
+  stray.send(common::role::client, common::ping_msg{});
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "auth_failed") >= 1; }, 2s));
+  MESSAGE("auth_failed after " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+                               << " ms");
+  auto first = log.named("auth_failed").at(0);
+  CHECK(first["mechanism"] == "CURVE");
+  CHECK(first["why"].get<std::string>().find("decrypt") != std::string::npos);
+  // The address is best effort: libzmq names the connection only in ACCEPTED, and a
+  // handshake on loopback can fail and close before the broker reads that event.
+  const std::string address = first["address"];
+  CHECK((address.empty() || address.starts_with("127.0.0.1:")));
+  // The CLI with that keyfile: it gives up (exit 4) and its attempts show too.
+  const std::size_t before = log.named("auth_failed").size();
+  auto cli = run({exe("ARGON_CLI"), "submit", "--broker", sys.endpoint, "--key", wrong, "--connect-timeout", "2", "echo", "x"}, "", 30s);
+  CHECK(cli.exit_code == 4);
+  CHECK(log.wait_for([&](const auto& evs) { return count_named(evs, "auth_failed") > before; }, 5s));
+  // A key that knows the broker but is no role key: the ZAP handler refuses it, with the peer's address.
+  auto keys = common::load_keys(sys.keyfile);
+  common::keypair stranger;
+  crypto_box_keypair(stranger.public_key.data(), stranger.secret_key.data());
+  raw_peer intruder(sys.endpoint, &stranger, &keys.broker);
+  intruder.send(common::role::client, common::ping_msg{});
+  json refused;
+  REQUIRE(log.wait_for([&](const auto& evs) {
+    for (auto& e : evs)
+      if (e.value("event", "") == "auth_failed" && e.value("why", "").find("unknown CURVE key") != std::string::npos) refused = e;
+    return !refused.is_null();
+  }, 2s));
+  CHECK(refused["address"] == "127.0.0.1");
+  CHECK(refused["mechanism"] == "CURVE");
+}
+
+TEST_CASE("a killed worker leaves as disconnected, a frozen one as expired") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = false, .workers = 0,
+                    .broker_args = {"--monitor", mon, "--heartbeat-ms", "200", "--liveness", "3"}});
+  auto& killed = sys.add_worker(1, {"--heartbeat-ms", "200"});
+  auto& frozen = sys.add_worker(1, {"--heartbeat-ms", "200"});
+  REQUIRE(sys.wait_for_slots(2));
+  event_log log(sys, mon, {"--json"}, "monitor.log");
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "worker_joined") >= 2; }, 10s));
+  killed.signal(SIGKILL);
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "worker_left") >= 1; }, 5s));
+  CHECK(log.named("worker_left").at(0)["reason"] == "disconnected");
+  frozen.signal(SIGSTOP);
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "worker_left") >= 2; }, 5s));
+  CHECK(log.named("worker_left").at(1)["reason"] == "expired");
+  CHECK(log.named("worker_left").at(0)["worker"] != log.named("worker_left").at(1)["worker"]);
+  frozen.signal(SIGCONT);
+}
+
+TEST_CASE("the trace shows every message of a task's round trip, in order") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(1));
+  event_log log(sys, mon, {"--json", "--trace", "--filter", "stats"}, "trace.log");
+  event_log lines(sys, mon, {"--trace"}, "trace.txt");
+  REQUIRE(log.wait_ready());
+  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find("HEARTBEAT") != std::string::npos; }, 10s));
+  auto o = run(sys.cli("submit", {"echo", "round trip"}), "", 30s);
+  REQUIRE(o.exit_code == 0);
+  std::string id;
+  auto round_trip = [&](const std::vector<json>& evs) {
+    std::vector<std::string> seen;
+    for (auto& e : evs) {
+      if (e.value("event", "") != "trace") continue;
+      if (id.empty() && e["command"] == "SUBMIT") id = e["id"];
+      if (!id.empty() && e["id"] == id) seen.push_back(e["direction"].get<std::string>() + " " + e["command"].get<std::string>());
+    }
+    return seen == std::vector<std::string>{"in SUBMIT", "out TASK", "in DONE", "out RESULT"};
+  };
+  REQUIRE(log.wait_for(round_trip, 5s));
+  for (auto& e : log.named("trace")) {
+    if (e["id"] != id) continue;
+    if (e["command"] == "SUBMIT" || e["command"] == "RESULT") CHECK(e["role"] == "client");
+    if (e["command"] == "TASK" || e["command"] == "DONE") CHECK(e["role"] == "slot");
+    CHECK(e["payload_bytes"] == 10);
+  }
+  CHECK(lines.wait_for([&](const auto&) {
+    return lines.text().find("→ SUBMIT id=" + id + " task=echo pri=normal 10 B") != std::string::npos;
+  }, 5s));
+  CHECK(lines.text().find("← TASK id=" + id + " task=echo attempt=1 10 B") != std::string::npos);
+  CHECK(lines.text().find("← RESULT id=" + id) != std::string::npos);
+  CHECK(lines.text().find("task_submitted") == std::string::npos);  // --trace alone prints only the trace
+}
+
+TEST_CASE("argon status --workers lists each worker with its capacity, address and work") {
+  argon_system sys({.secure = true, .workers = 0});
+  sys.add_worker(2);
+  sys.add_worker(3);
+  REQUIRE(sys.wait_for_slots(5));
+  REQUIRE(run(sys.cli("submit", {"echo", "x"}), "", 30s).exit_code == 0);
+  auto o = run(sys.cli("status", {"--workers"}), "", 30s);
+  REQUIRE(o.exit_code == 0);
+  auto j = json::parse(o.out);
+  CHECK(j["workers"] == 2);
+  REQUIRE(j["worker_list"].size() == 2);
+  std::multiset<int> capacities;
+  std::uint64_t done = 0;
+  for (auto& w : j["worker_list"]) {
+    capacities.insert(w["capacity"].get<int>());
+    CHECK(w["slots"] == w["capacity"]);
+    CHECK(w["address"] == "127.0.0.1");
+    CHECK(w["busy"] == 0);
+    CHECK(w["last_heartbeat_ms"].get<int>() < 3000);
+    CHECK(w["id"].get<std::string>().size() == 8);
+    done += w["done"].get<std::uint64_t>();
+  }
+  CHECK(capacities == std::multiset<int>{2, 3});
+  CHECK(done == 1);
+  auto plain = json::parse(run(sys.cli("status"), "", 30s).out);
+  CHECK_FALSE(plain.contains("worker_list"));
+}
+
+TEST_CASE("argon-monitor says so when no events come, and exits 0 on SIGTERM") {
+  argon_system sys({.secure = true, .workers = 0});
+  event_log log(sys, monitor_endpoint(), {"--json", "--quiet-after", "1"}, "monitor.log");
+  REQUIRE(log.wait_for([&](const auto&) { return log.text().find("no events from") != std::string::npos; }, 5s));
+  CHECK(log.text().find("is --monitor enabled there and the key right?") != std::string::npos);
+  CHECK(log.process->stop(SIGTERM, 5s) == 0);
+  auto usage = run({exe("ARGON_MONITOR"), "--monitor", "127.0.0.1:1", "--insecure", "--filter", "nope"}, "", 10s);
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.find("nope") != std::string::npos);
+  auto no_key = run({exe("ARGON_MONITOR"), "--monitor", "127.0.0.1:1"}, "", 10s);
+  CHECK(no_key.exit_code == 2);
+}
+}

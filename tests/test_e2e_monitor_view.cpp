@@ -1,0 +1,132 @@
+// End to end: argon-monitor's live view in a pseudo-terminal. It renders a
+// header and the worker, redraws with changing counters, restores the
+// terminal and exits 0 on `q`. The last frame is printed as plain text.
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
+#include <set>
+
+#include "event_log.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A program running on the slave side of a new pseudo-terminal; killed on destruction.
+class pty_process {
+ public:
+  explicit pty_process(std::vector<std::string> argv) {
+    winsize size{};
+    size.ws_col = 120;
+    size.ws_row = 40;
+    pid_ = forkpty(&master_, nullptr, nullptr, &size);
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      setenv("TERM", "xterm", 1);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~pty_process() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(master_);
+  }
+  // Reads what the program writes for a while (until pred holds on everything read, or limit).
+  bool read_until(const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred(out_) && std::chrono::steady_clock::now() < end) {
+      pollfd p{master_, POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(master_, buf, sizeof buf);
+      if (n <= 0) break;
+      out_.append(buf, static_cast<std::size_t>(n));
+    }
+    return pred(out_);
+  }
+  void type(const std::string& keys) { REQUIRE(write(master_, keys.data(), keys.size()) == static_cast<ssize_t>(keys.size())); }
+  // The exit code once it has exited within limit; -1 otherwise.
+  int wait_exit(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      read_until([](const std::string&) { return false; }, 20ms);  // keep the pty drained
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+    }
+    return -1;
+  }
+  [[nodiscard]] const std::string& output() const { return out_; }
+
+ private:
+  pid_t pid_ = -1;   // the program
+  int master_ = -1;  // our side of the terminal
+  std::string out_;  // everything it wrote
+};
+
+// The screen as text: the last frame, escape sequences removed.
+std::string last_frame(const std::string& out) {
+  std::string frame = out.substr(out.rfind("\x1b[H") + 3);
+  frame = std::regex_replace(frame, std::regex("\x1b\\[[0-9;?]*[A-Za-z]"), "");
+  return std::regex_replace(frame, std::regex("\r"), "");
+}
+
+std::set<std::string> event_counts(const std::string& out) {
+  std::set<std::string> seen;
+  static const std::regex counter("events ([0-9]+)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), counter); it != std::sregex_iterator(); ++it) seen.insert((*it)[1]);
+  return seen;
+}
+
+}  // namespace
+
+TEST_SUITE("e2e") {
+TEST_CASE("the live view renders the worker, updates every second and quits cleanly on q") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 1, .capacity = 3, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(3));
+  auto status = nlohmann::json::parse(run(sys.cli("status", {"--workers"}), "", 30s).out);
+  const std::string worker = status["worker_list"][0]["id"];
+  pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--key", sys.keyfile});
+  REQUIRE(view.read_until([&](const std::string& o) { return o.find(worker) != std::string::npos; }, 10s));
+  CHECK(view.output().find("argon-monitor  " + mon) != std::string::npos);
+  CHECK(view.output().find("\x1b[?1049h") != std::string::npos);  // the alternate screen
+  for (int i = 0; i < 5; ++i) REQUIRE(run(sys.cli("submit", {"fail", "broken " + std::to_string(i)}), "", 30s).exit_code == 1);
+  REQUIRE(view.read_until([](const std::string& o) { return o.find("broken 4") != std::string::npos; }, 5s));
+  REQUIRE(view.read_until([](const std::string& o) { return event_counts(o).size() >= 3; }, 5s));
+  const std::string frame = last_frame(view.output());
+  MESSAGE("the live view:\n" << frame);
+  CHECK(frame.find("WORKER") != std::string::npos);
+  CHECK(frame.find(worker) != std::string::npos);
+  CHECK(frame.find("RECENT FAILURES") != std::string::npos);
+  CHECK(frame.find("task_error: broken") != std::string::npos);
+  view.type("q");
+  CHECK(view.wait_exit(5s) == 0);
+  CHECK(view.output().find("\x1b[?1049l") != std::string::npos);  // the normal screen is back
+}
+
+TEST_CASE("the live view exits 0 on Ctrl-C and on SIGTERM") {
+  argon_system sys({.secure = false, .workers = 0});
+  pty_process ctrl_c({exe("ARGON_MONITOR"), "--monitor", monitor_endpoint(), "--insecure", "--quiet-after", "1"});
+  REQUIRE(ctrl_c.read_until([](const std::string& o) { return o.find("no events from") != std::string::npos; }, 5s));
+  ctrl_c.type("\x03");
+  CHECK(ctrl_c.wait_exit(5s) == 0);
+  CHECK(ctrl_c.output().find("\x1b[?1049l") != std::string::npos);
+}
+}

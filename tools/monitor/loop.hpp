@@ -1,0 +1,23 @@
+// argon-monitor's loop: a zmq_poll over the SUB socket and the key input,
+// events to the sink as they come, a tick about once a second, and a
+// notice when the broker stays silent: nothing within quiet_ms of the
+// start ("is --monitor enabled there and the key right?"), or nothing for
+// a while after events had come. Returns 0 when stop becomes set (SIGINT,
+// SIGTERM), the sink asks to quit (q), or its output is gone.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <string>
+
+#include "sink.hpp"
+#include "subscriber.hpp"
+
+namespace argon::tools {
+
+// Set by the signal handler; the loop ends when it is non-zero.
+extern volatile std::sig_atomic_t stop_requested;
+
+int run_loop(subscriber& sub, sink& out, const std::string& endpoint, std::uint64_t quiet_ms);
+
+}  // namespace argon::tools

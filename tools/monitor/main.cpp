@@ -1,0 +1,117 @@
+// argon-monitor: watches a broker's monitor stream (argon-broker --monitor).
+//
+// On a terminal it shows a live top-like view; with --json it prints one
+// JSON object per event; with --trace one readable line per protocol
+// message; otherwise (not a terminal) plain lines. Exits 0 on q, Ctrl-C or
+// SIGTERM, and 2 on a usage or key mistake.
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+
+#include "errors.hpp"
+#include "live_view.hpp"
+#include "loop.hpp"
+#include "printer.hpp"
+
+namespace {
+
+using namespace argon;
+namespace mon = argon::common::monitor;
+
+struct flags {
+  std::string endpoint;             // --monitor
+  std::string key;                  // --key
+  bool insecure = false;            // --insecure
+  bool json = false;                // --json
+  bool trace = false;               // --trace
+  std::vector<std::string> filter;  // --filter
+  double quiet = 3;                 // --quiet-after, seconds
+};
+
+void add_flags(CLI::App& app, flags& f) {
+  app.add_option("--monitor,-m", f.endpoint, "The broker's monitor endpoint (argon-broker --monitor), tcp://host:port or host:port")
+      ->required();
+  app.add_option("--key,-k", f.key, "Keyfile shared with the broker");
+  app.add_flag("--insecure", f.insecure, "Watch a broker that runs without encryption")->excludes("--key");
+  app.add_flag("--json", f.json, "Print one JSON object per event");
+  app.add_flag("--trace", f.trace, "Print one line per protocol message the broker receives or sends");
+  app.add_option("--filter", f.filter, "Print only these events (comma-separated names, e.g. task_failed,auth_failed)")
+      ->delimiter(',');
+  app.add_option("--quiet-after", f.quiet, "Seconds without any event before warning (default 3)")->check(CLI::PositiveNumber);
+}
+
+// Bit per event kind to print: --filter, else the trace alone with --trace, else everything but the trace.
+std::uint32_t shown_kinds(const flags& f) {
+  std::uint32_t shown = 0;
+  for (const auto& name : f.filter) {
+    const std::size_t k = mon::kind_of(name);
+    if (k == mon::kind_count) throw common::config_error("--filter: no event is called '" + name + "'");
+    shown |= 1u << k;
+  }
+  if (f.trace) shown |= 1u << mon::kind_index<mon::trace>();
+  if (shown) return shown;
+  return ((1u << mon::kind_count) - 1) & ~(1u << mon::kind_index<mon::trace>());
+}
+
+// Topics: every shown kind, and stats always (once a second, so silence means trouble).
+std::vector<std::string> topics_for(std::uint32_t shown) {
+  shown |= 1u << mon::kind_index<mon::stats>();
+  std::vector<std::string> topics;
+  for (std::size_t k = 0; k < mon::kind_count; ++k)
+    if ((shown >> k) & 1u) topics.emplace_back(mon::name_of(k));
+  return topics;
+}
+
+void on_signal(int) { tools::stop_requested = 1; }
+
+void catch_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a signal ends zmq_poll at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int run(const flags& f) {
+  if (f.key.empty() && !f.insecure)
+    throw common::config_error("give --key FILE (the broker's keyfile) or --insecure for a plaintext broker");
+  const std::string endpoint = common::normalize_endpoint(f.endpoint);
+  std::optional<common::role_keys> keys;
+  if (!f.key.empty()) keys = common::load_keys(f.key);
+  const bool live = !f.json && !f.trace && f.filter.empty() && isatty(STDOUT_FILENO);
+  const std::uint32_t shown = live ? shown_kinds(flags{}) : shown_kinds(f);
+  tools::subscriber sub(endpoint, keys ? &*keys : nullptr, topics_for(shown));
+  std::unique_ptr<tools::sink> out;
+  if (live) out = std::make_unique<tools::live_view>(endpoint);
+  else out = std::make_unique<tools::printer>(f.json, shown);
+  return tools::run_loop(sub, *out, endpoint, static_cast<std::uint64_t>(f.quiet * 1000));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"argon-monitor: watch a broker's events (argon-broker --monitor ENDPOINT)"};
+  flags f;
+  add_flags(app, f);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  catch_signals();
+  try {
+    return run(f);
+  } catch (const argon::common::config_error& e) {
+    std::cerr << "argon-monitor: " << e.what() << "\n";
+    return 2;
+  } catch (const zmq::error_t& e) {
+    std::cerr << "argon-monitor: " << e.what() << "\n";
+    return 2;
+  }
+}

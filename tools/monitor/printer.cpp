@@ -1,0 +1,27 @@
+#include "printer.hpp"
+
+#include <cstdio>
+
+#include "event_text.hpp"
+
+namespace argon::tools {
+
+bool printer::show(const common::monitor::event& e) {
+  if (!((shown_ >> e.content.index()) & 1u)) return true;
+  std::string line;
+  if (json_) line = to_json(e).dump();
+  else if (const auto* t = std::get_if<common::monitor::trace>(&e.content)) line = trace_line(e, *t);
+  else line = plain_line(e);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+  return !std::ferror(stdout);
+}
+
+void printer::tick(std::uint64_t, const std::string& notice) {
+  if (notice == last_notice_) return;
+  last_notice_ = notice;
+  if (!notice.empty()) std::fprintf(stderr, "argon-monitor: %s\n", notice.c_str());
+}
+
+}  // namespace argon::tools

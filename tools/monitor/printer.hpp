@@ -1,0 +1,28 @@
+// argon-monitor's line output: one line per event on stdout, flushed at
+// once so a pipe or file sees events as they come. JSON lines with --json;
+// otherwise trace events as readable trace lines and the others as plain
+// "TIME NAME key=value ..." lines. Only the kinds in `shown` are printed
+// (the stats heartbeat is subscribed to even when not shown). Warnings
+// about a silent broker go to stderr, once per change.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sink.hpp"
+
+namespace argon::tools {
+
+class printer final : public sink {
+ public:
+  printer(bool json, std::uint32_t shown) : json_(json), shown_(shown) {}
+  bool show(const common::monitor::event& e) override;
+  void tick(std::uint64_t now_ms, const std::string& notice) override;
+
+ private:
+  bool json_;                // JSON lines instead of text
+  std::uint32_t shown_;      // bit per event kind to print
+  std::string last_notice_;  // the notice last written to stderr
+};
+
+}  // namespace argon::tools
