@@ -42,6 +42,7 @@ void broker::on_progress(const peer& p, const progress_msg& m) {
   workers_.touch(w->id, clock_.now());
   for (slot* s : w->members) {
     if (!s->running || s->running->id != m.id) continue;
+    seen_.task_progress(m.id, m.percent, m.message);
     send_to_client(*s->running, m, nullptr);
     return;
   }

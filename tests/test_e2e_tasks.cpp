@@ -91,7 +91,8 @@ TEST_CASE("the CLI passes bytes through unchanged and reports failures by exit c
   CHECK(failed.out.empty());
   auto unknown = run(sys.cli("submit", {"no-such-task", "x"}), "", 30s);
   CHECK(unknown.exit_code == 1);
-  CHECK(unknown.err.find("no handler for task 'no-such-task'") != std::string::npos);
+  CHECK(unknown.err.find("no connected worker serves task 'no-such-task'") != std::string::npos);
+  CHECK(unknown.err.find("unknown_task") != std::string::npos);
   auto high = run(sys.cli("submit", {"--priority", "high", "sleep", "10"}), "", 30s);
   CHECK(high.exit_code == 0);
   CHECK(high.out == "10");
