@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <fmt/format.h>
+
 #include <future>
 #include <map>
 #include <set>
@@ -45,7 +47,7 @@ TEST_CASE("each task's submitted, dispatched and done events reach a monitor in 
   REQUIRE(log.wait_ready());
   client c(options_for(sys));
   std::vector<std::future<result>> results;
-  for (int i = 0; i < 60; ++i) results.push_back(c.submit(i % 10 ? "echo" : "fail", "x" + std::to_string(i)));
+  for (int i = 0; i < 60; ++i) results.push_back(c.submit(i % 10 ? "echo" : "fail", fmt::format("x{}", i)));
   for (auto& r : results) REQUIRE(r.wait_for(30s) == std::future_status::ready);
   REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "task_done") + count_named(evs, "task_failed") >= 60; }, 10s));
   const auto evs = log.events();
@@ -167,10 +169,10 @@ TEST_CASE("the trace shows every message of a task's round trip, in order") {
     CHECK(e["payload_bytes"] == 10);
   }
   CHECK(lines.wait_for([&](const auto&) {
-    return lines.text().find("→ SUBMIT id=" + id + " task=echo pri=normal 10 B") != std::string::npos;
+    return lines.text().find(fmt::format("→ SUBMIT id={} task=echo pri=normal 10 B", id)) != std::string::npos;
   }, 5s));
-  CHECK(lines.text().find("← TASK id=" + id + " task=echo attempt=1 10 B") != std::string::npos);
-  CHECK(lines.text().find("← RESULT id=" + id) != std::string::npos);
+  CHECK(lines.text().find(fmt::format("← TASK id={} task=echo attempt=1 10 B", id)) != std::string::npos);
+  CHECK(lines.text().find(fmt::format("← RESULT id={}", id)) != std::string::npos);
   CHECK(lines.text().find("task_submitted") == std::string::npos);  // --trace alone prints only the trace
 }
 

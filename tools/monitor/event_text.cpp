@@ -69,10 +69,10 @@ std::string plain_line(const mon::event& e) {
 std::string trace_line(const mon::event& e, const mon::trace& t) {
   const bool in = t.direction == "in";
   std::string line = fmt::format("{} {:<7} {:<16} {} {}", clock_time(e.time_ms), t.role, t.peer, in ? "→" : "←", t.command);
-  if (!t.id.empty()) line += " id=" + t.id;
-  if (!t.detail.empty()) line += " " + t.detail;
+  if (!t.id.empty()) line.append(" id=").append(t.id);
+  if (!t.detail.empty()) line.append(" ").append(t.detail);
   if (t.payload_bytes || t.command == "SUBMIT" || t.command == "TASK" || t.command == "DONE" || t.command == "RESULT")
-    line += " " + byte_size(t.payload_bytes);
+    line.append(" ").append(byte_size(t.payload_bytes));
   return line;
 }
 
