@@ -75,6 +75,7 @@ class broker {
   [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
   bool known_task(const peer& p, const std::string& key);
+  void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
   bool refuse_if_unserved(const peer& p, const common::submit_msg& m);
   task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);

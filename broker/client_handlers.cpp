@@ -15,10 +15,8 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
   if (refuse_if_unusable(p, m)) return;
   if (known_task(p, task_key(p.id, m.id))) return;
   if (payload.size() > cfg_.max_payload) {
-    ++stats_.failed;
-    reply(p, failed_msg{m.id, "payload_too_large",
-                        "payload of " + std::to_string(payload.size()) + " bytes is over the broker's limit of " +
-                            std::to_string(cfg_.max_payload) + " bytes"});
+    refuse(p, m.id, "payload_too_large", "payload of " + std::to_string(payload.size()) +
+                                             " bytes is over the broker's limit of " + std::to_string(cfg_.max_payload) + " bytes");
     return;
   }
   const bool slot_free = workers_.ready_count() > 0 && queue_.empty() && !draining_;
@@ -67,12 +65,18 @@ std::string unusable_because(const submit_msg& m) {
 
 }  // namespace
 
+// A SUBMIT failed at once: no task is created; the client and the monitor hear why.
+void broker::refuse(const peer& p, const std::string& id, const char* kind, const std::string& text) {
+  ++stats_.failed;
+  reply(p, failed_msg{id, kind, text});
+  seen_.task_refused(id, kind, text);
+}
+
 // A SUBMIT that can never run as sent fails at once with protocol_error.
 bool broker::refuse_if_unusable(const peer& p, const submit_msg& m) {
   const std::string why = unusable_because(m);
   if (why.empty()) return false;
-  ++stats_.failed;
-  reply(p, failed_msg{m.id, "protocol_error", why});
+  refuse(p, m.id, "protocol_error", why);
   return true;
 }
 
@@ -81,12 +85,10 @@ bool broker::refuse_if_unusable(const peer& p, const submit_msg& m) {
 bool broker::refuse_if_unserved(const peer& p, const submit_msg& m) {
   const bool exec = m.task == exec_task;
   if (workers_.slot_count() == 0 || workers_.can_serve(route_of(m.task, exec ? m.argv[0] : ""))) return false;
-  ++stats_.failed;
   if (exec)
-    reply(p, failed_msg{m.id, "not_allowed", "no connected worker allows " + m.argv[0] +
-                                                 "; start one with argon-worker --allow-exec PATTERN"});
+    refuse(p, m.id, "not_allowed", "no connected worker allows " + m.argv[0] + "; start one with argon-worker --allow-exec PATTERN");
   else
-    reply(p, failed_msg{m.id, "unknown_task", "no connected worker serves task '" + m.task + "'"});
+    refuse(p, m.id, "unknown_task", "no connected worker serves task '" + m.task + "'");
   log::debug("task {} refused: no connected worker runs '{}'", m.id, exec ? m.argv[0] : m.task);
   return true;
 }

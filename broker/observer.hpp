@@ -62,6 +62,11 @@ class observer {
     if (wanted_ & (bit<common::monitor::task_done> | bit<common::monitor::task_failed> | bit<common::monitor::stats>))
       on_concluded(t, outcome);
   }
+  // A SUBMIT the broker failed at once (unknown task, program not allowed, bad
+  // request, payload too large): no task was created, but operators see it.
+  void task_refused(const std::string& id, const std::string& kind, const std::string& message) {
+    if (wanted_ & bit<common::monitor::task_failed>) publish(common::monitor::task_failed{id, kind, message, ""});
+  }
   void task_requeued(const task& t, const char* why) {
     if (wanted_ & bit<common::monitor::task_requeued>) publish(common::monitor::task_requeued{t.id, t.attempt, why});
   }

@@ -78,6 +78,12 @@ TEST_CASE("each task's submitted, dispatched and done events reach a monitor in 
   CHECK(joined.size() >= 2);
   auto stats = log.named("stats");
   CHECK(stats.back()["slots"] == 4);
+  CHECK(c.call("no-such-task", "").error_kind() == "unknown_task");  // refused at once: still shown
+  CHECK(log.wait_for([](const auto& evs) {
+    for (auto& e : evs)
+      if (e.value("event", "") == "task_failed" && e.value("kind", "") == "unknown_task") return true;
+    return false;
+  }, 5s));
 }
 
 TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event within 2 s") {
