@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -24,14 +25,6 @@ using namespace argon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-client_options options_for(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  if (sys.keyfile.empty()) o.insecure = true;
-  else o.keyfile = sys.keyfile;
-  return o;
-}
 
 // The worker's children that are zombies (State Z), by scanning /proc.
 std::vector<int> zombie_children(pid_t parent) {
@@ -179,7 +172,7 @@ TEST_CASE("100 programs at once on 8 slots all finish, and the worker keeps no z
   argon_system sys({.secure = false, .workers = 0});
   auto& worker = sys.add_worker(8, {"--exec", "spawn=sh -c 'sleep 0.05 & sleep 30 & cat'", "--allow-exec", "/usr/bin/*"});
   REQUIRE(sys.wait_for_slots(8));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   std::vector<std::future<result>> runs;
   for (int i = 0; i < 100; ++i) {
     const std::string input = "task " + std::to_string(i) + "\n";

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "event_log.hpp"
 #include "raw_peer.hpp"
 
@@ -21,14 +22,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-client_options options_for(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  if (sys.keyfile.empty()) o.insecure = true;
-  else o.keyfile = sys.keyfile;
-  return o;
-}
 
 std::size_t count_named(const std::vector<json>& evs, const std::string& name) {
   std::size_t n = 0;
@@ -45,7 +38,7 @@ TEST_CASE("each task's submitted, dispatched and done events reach a monitor in 
   REQUIRE(sys.wait_for_slots(4));
   event_log log(sys, mon, {"--json"}, "monitor.log");
   REQUIRE(log.wait_ready());
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   std::vector<std::future<result>> results;
   for (int i = 0; i < 60; ++i) results.push_back(c.submit(i % 10 ? "echo" : "fail", fmt::format("x{}", i)));
   for (auto& r : results) REQUIRE(r.wait_for(30s) == std::future_status::ready);

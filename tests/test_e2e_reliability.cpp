@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -13,13 +14,6 @@ using namespace argon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-client_options options_for(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  o.insecure = true;
-  return o;
-}
 
 const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
@@ -32,7 +26,7 @@ TEST_CASE("a worker killed mid-task: the task completes on another worker, one r
   argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
   auto& first = sys.add_worker(1, fast_beats);
   REQUIRE(sys.wait_for_slots(1));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto f = c.submit("sleep", "1500");
   std::this_thread::sleep_for(300ms);  // the task is running on the first worker
   REQUIRE(status(sys)["busy_slots"] == 1);
@@ -52,7 +46,7 @@ TEST_CASE("a frozen worker is declared dead, its task runs elsewhere, and its la
   argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
   auto& frozen = sys.add_worker(1, fast_beats);
   REQUIRE(sys.wait_for_slots(1));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto f = c.submit("sleep", "1000");
   std::this_thread::sleep_for(300ms);
   sys.add_worker(1, fast_beats);
@@ -71,7 +65,7 @@ TEST_CASE("a worker whose slots are all busy on long tasks stays alive") {
   argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
   sys.add_worker(2, fast_beats);
   REQUIRE(sys.wait_for_slots(2));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto a = c.submit("sleep", "3000");
   auto b = c.submit("sleep", "3000");
   CHECK(a.get().value() == "3000");
@@ -88,7 +82,7 @@ TEST_CASE("a worker told to stop says BYE: no new work for it, its running task 
   argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
   auto& leaving = sys.add_worker(2, fast_beats);
   REQUIRE(sys.wait_for_slots(2));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto running = c.submit("sleep", "2000");
   std::this_thread::sleep_for(300ms);
   sys.add_worker(1, fast_beats);
@@ -119,7 +113,7 @@ TEST_CASE("SIGTERM on the broker drains: running tasks finish, their clients get
   argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
   sys.add_worker(2, fast_beats);
   REQUIRE(sys.wait_for_slots(2));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto a = c.submit("sleep", "1500");
   auto b = c.submit("sleep", "1500");
   std::this_thread::sleep_for(300ms);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -20,15 +21,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
-
-client_options options_for(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  if (sys.keyfile.empty()) o.insecure = true;
-  else o.keyfile = sys.keyfile;
-  o.heartbeat = 200ms;
-  return o;
-}
 
 // Every outcome the client delivered, by task index.
 struct tally {
@@ -85,7 +77,7 @@ void run_under_load(outage o, bool secure) {
   sys.add_worker(4, fast_beats);
   sys.add_worker(4, fast_beats);
   REQUIRE(sys.wait_for_slots(8));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   tally t(n);
   for (std::size_t i = 0; i < n; ++i) c.submit("sleep", payload_for(i), {}, [&t, i](result r) { t.record(i, r); });
   REQUIRE(t.wait_for(8, 20s));  // the system works; most tasks are still queued or running

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -13,13 +14,6 @@ using namespace argon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-client_options insecure_options(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  o.insecure = true;
-  return o;
-}
 
 // Waits for every future and returns "ok" or the first failure, with its task's index.
 std::string first_failure(std::vector<std::future<result>>& runs, const std::function<std::string(int)>& expected) {
@@ -40,7 +34,7 @@ TEST_CASE("a named task reaches only the worker that defines it, and shared name
   sys.add_worker(2, {"--exec", "upper=tr a-z A-Z"});
   sys.add_worker(2);
   REQUIRE(sys.wait_for_slots(4));
-  client c(insecure_options(sys));
+  client c(client_options_for(sys));
   std::vector<std::future<result>> upper, echo;
   for (int i = 0; i < 40; ++i) upper.push_back(c.submit("upper", "word " + std::to_string(i)));
   for (int i = 0; i < 40; ++i) echo.push_back(c.submit("echo", "e" + std::to_string(i)));
@@ -56,7 +50,7 @@ TEST_CASE("client-named programs reach only a worker that allows them; others ar
   sys.add_worker(2);
   sys.add_worker(2, {"--allow-exec", "/usr/bin/*"});
   REQUIRE(sys.wait_for_slots(4));
-  client c(insecure_options(sys));
+  client c(client_options_for(sys));
   std::vector<std::future<result>> runs;
   for (int i = 0; i < 40; ++i) runs.push_back(c.exec({"/usr/bin/tr", "a-z", "A-Z"}, "p" + std::to_string(i)));
   CHECK(first_failure(runs, [](int i) { return "P" + std::to_string(i); }) == "ok");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "argon/client.hpp"
+#include "client_for.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -14,14 +15,6 @@ using namespace argon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-client_options options_for(const argon_system& sys) {
-  client_options o;
-  o.broker = sys.endpoint;
-  if (sys.keyfile.empty()) o.insecure = true;
-  else o.keyfile = sys.keyfile;
-  return o;
-}
 
 bool ready_within(std::future<result>& f, std::chrono::milliseconds limit) {
   return f.wait_for(limit) == std::future_status::ready;
@@ -33,7 +26,7 @@ TEST_SUITE("e2e") {
 TEST_CASE("1,000 tasks through 2 workers x 4 slots all return their own results") {
   argon_system sys({.secure = true, .workers = 2, .capacity = 4});
   REQUIRE(sys.wait_for_slots(8));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   std::deque<std::pair<int, std::future<result>>> window;
   int ok = 0;
   auto collect_oldest = [&] {
@@ -59,7 +52,7 @@ TEST_CASE("1,000 tasks through 2 workers x 4 slots all return their own results"
 TEST_CASE("short tasks go to free slots while two slots run a long sleep") {
   argon_system sys({.secure = false, .workers = 1, .capacity = 4});
   REQUIRE(sys.wait_for_slots(4));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   auto long1 = c.submit("sleep", "6000");
   auto long2 = c.submit("sleep", "6000");
   std::vector<std::future<result>> shorts;
@@ -103,7 +96,7 @@ TEST_CASE("the CLI passes bytes through unchanged and reports failures by exit c
 TEST_CASE("a failed task throws task_failed from value(), as Argon's result croaked") {
   argon_system sys({.secure = false, .workers = 1, .capacity = 1});
   REQUIRE(sys.wait_for_slots(1));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   result r = c.call("fail", "bad input");
   CHECK_FALSE(r.ok());
   CHECK(r.error_kind() == "task_error");
@@ -114,7 +107,7 @@ TEST_CASE("a failed task throws task_failed from value(), as Argon's result croa
 TEST_CASE("a full queue answers busy, with depth and limit, and stores nothing") {
   argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--queue-limit", "2"}});
   REQUIRE(sys.wait_for_slots(1));
-  client c(options_for(sys));
+  client c(client_options_for(sys));
   submit_options no_retry;
   no_retry.retry = false;
   auto running = c.submit("sleep", "3000", no_retry);
@@ -142,7 +135,7 @@ TEST_CASE("with no workers every task is refused busy, and retry waits for a wor
   argon_system sys({.secure = false, .workers = 0});
   auto refused = run(sys.cli("submit", {"--no-retry", "echo", "x"}), "", 30s);
   CHECK(refused.exit_code == 3);
-  client_options o = options_for(sys);
+  client_options o = client_options_for(sys);
   o.retry.base_seconds = 0.2;
   client c(o);
   auto later = c.submit("echo", "worth the wait");

@@ -303,10 +303,15 @@ TEST_CASE("a slot busy while the broker restarts registers with the new broker a
   client.send(common::role::client, common::submit_msg{"long", "sleep", common::priority::normal, 0, 1, {}}, "2000");
   REQUIRE(busy_slots(sys, 1, 5s));
   sys.restart_broker(SIGKILL);
-  CHECK(slots_exactly(sys, 2, 15s));  // the idle slot at once, the busy one with its DONE
-  check_echo(sys, "after the restart");
-  std::string log = read_file(sys.dir.file("broker2.log"));
+  std::string worker_log;
+  INFO("worker log: ", worker_log);  // read when a check below fails
+  const bool both = slots_exactly(sys, 2, 15s);  // the idle slot at once, the busy one with its DONE
+  worker_log = read_file(sys.dir.file("worker0.log"));
+  const std::string log = read_file(sys.dir.file("broker2.log"));
   INFO("new broker log: ", log);
+  INFO("status: ", sys.status_json());
+  CHECK(both);
+  check_echo(sys, "after the restart");
   CHECK(log.find("dropped a result for task long") != std::string::npos);
 }
 
