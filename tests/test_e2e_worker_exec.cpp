@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "scripted_broker.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -20,40 +21,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// One message the scripted broker received.
-struct received {
-  std::string from;         // the sender's routing id
-  common::message message;  // decoded
-};
-
-// A bare ROUTER standing in for the broker; it beats to the worker's control channel every 200 ms.
-class scripted_broker {
+// The scripted broker of a worker with one slot: it beats to the worker's
+// control channel every 200 ms and notes the control channel and the slot.
+class beating_broker : public scripted_broker {
  public:
-  scripted_broker() : socket_(ctx_, zmq::socket_type::router) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::router_handover, 1);
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint = socket_.get(zmq::sockopt::last_endpoint);
-  }
-
-  void send(const std::string& to, const common::body& b, const std::string& payload = "") {
-    zmq::message_t rid(to.data(), to.size()), p(payload.data(), payload.size());
-    REQUIRE(common::send(socket_, common::socket_kind::router, &rid, common::role::broker, b, &p) == common::send_status::sent);
-  }
-
   // The first message that matches, within limit; HELLO and READY are noted on the way.
   std::optional<received> await(const std::function<bool(const received&)>& match, std::chrono::milliseconds limit = 20s) {
     const auto end = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < end) {
       beat();
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, 50ms) <= 0) continue;
-      auto f = common::read_frames(socket_, common::socket_kind::router);
-      if (!f) continue;
-      received r{f->routing_id.to_string(), common::decode(*f)};
-      if (std::holds_alternative<common::hello_msg>(r.message.content)) control = r.from;
-      if (std::holds_alternative<common::ready_msg>(r.message.content)) slot = r.from;
-      if (match(r)) return r;
+      auto r = receive(50ms);
+      if (!r) continue;
+      if (std::holds_alternative<common::hello_msg>(r->message.content)) control = r->from;
+      if (std::holds_alternative<common::ready_msg>(r->message.content)) slot = r->from;
+      if (match(*r)) return r;
     }
     return std::nullopt;
   }
@@ -69,9 +50,8 @@ class scripted_broker {
     return std::move(*done);
   }
 
-  std::string endpoint;  // tcp://127.0.0.1:PORT
-  std::string control;   // the worker's control channel
-  std::string slot;      // the worker's one slot
+  std::string control;  // the worker's control channel
+  std::string slot;     // the worker's one slot
 
  private:
   void beat() {
@@ -80,8 +60,6 @@ class scripted_broker {
     next_beat_ = std::chrono::steady_clock::now() + 200ms;
   }
 
-  zmq::context_t ctx_;     // private context
-  zmq::socket_t socket_;   // the ROUTER
   std::chrono::steady_clock::time_point next_beat_{};  // next HEARTBEAT to the control channel
 };
 
@@ -94,7 +72,7 @@ common::task_msg exec_task(const std::string& id, std::vector<std::string> argv)
 // A worker with one slot, a named program, client-named programs under /usr/bin and a plugin.
 struct worker_rig {
   temp_dir dir;
-  scripted_broker broker;
+  beating_broker broker;
   child_process worker{{exe("ARGON_WORKER"), "--broker", broker.endpoint, "--insecure", "--capacity", "1", "--verbose", "8",
                         "--heartbeat-ms", "200", "--allow-exec", "/usr/bin/*", "--exec", "upper=tr a-z A-Z",
                         "--plugin", exe("ARGON_TEST_PLUGIN_GOOD"), "--kill-grace-ms", "300"},

@@ -20,6 +20,7 @@
 #include "broker_liveness.hpp"
 #include "codec.hpp"
 #include "raw_peer.hpp"
+#include "scripted_broker.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -29,45 +30,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
-
-// One message the scripted broker received.
-struct received {
-  std::string from;        // the sender's routing id
-  common::message message; // decoded
-};
-
-// A bare ROUTER standing in for the broker, with ROUTER_HANDOVER like the real one.
-class scripted_broker {
- public:
-  scripted_broker() : socket_(ctx_, zmq::socket_type::router) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.set(zmq::sockopt::router_handover, 1);
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint = socket_.get(zmq::sockopt::last_endpoint);
-  }
-
-  // The next message, or empty if none comes within limit.
-  std::optional<received> receive(std::chrono::milliseconds limit) {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, limit) <= 0) return std::nullopt;
-    auto f = common::read_frames(socket_, common::socket_kind::router);
-    if (!f) return std::nullopt;
-    std::string from = f->routing_id.to_string();
-    return received{from, common::decode(*f)};
-  }
-
-  void send(const std::string& to, const common::body& b, const std::string& payload = "") {
-    zmq::message_t rid(to.data(), to.size()), p(payload.data(), payload.size());
-    REQUIRE(common::send(socket_, common::socket_kind::router, &rid, common::role::broker, b, &p) ==
-            common::send_status::sent);
-  }
-
-  std::string endpoint;  // tcp://127.0.0.1:PORT
-
- private:
-  zmq::context_t ctx_;    // private context
-  zmq::socket_t socket_;  // the ROUTER
-};
 
 // What the scripted broker has seen of the worker.
 struct seen {
