@@ -77,8 +77,8 @@ class broker {
   bool known_task(const peer& p, const std::string& key);
   void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
-  bool refuse_if_unserved(const peer& p, const common::submit_msg& m);
-  task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload);
+  bool refuse_if_unserved(const peer& p, const common::submit_msg& m, const std::string& route);
+  task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload, std::string route);
 
   // how tasks end (task_endings.cpp)
   void conclude(task& t, const common::body& outcome, zmq::message_t* output);

@@ -21,8 +21,9 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
   }
   const bool slot_free = workers_.ready_count() > 0 && queue_.empty() && !draining_;
   if (!slot_free && refuse_if_busy(p, m, payload.size())) return;
-  if (refuse_if_unserved(p, m)) return;
-  task& t = create_task(p, m, payload);
+  std::string route = route_of(m.task, m.argv.empty() ? std::string_view() : std::string_view(m.argv[0]));
+  if (refuse_if_unserved(p, m, route)) return;
+  task& t = create_task(p, m, payload, std::move(route));
   ++stats_.submitted;
   queue_.push(t, clock_.now());
   seen_.task_submitted(t);
@@ -82,9 +83,9 @@ bool broker::refuse_if_unusable(const peer& p, const submit_msg& m) {
 
 // A task that no connected worker runs fails at once instead of waiting for
 // one that may never come; with no worker at all, BUSY no_workers came first.
-bool broker::refuse_if_unserved(const peer& p, const submit_msg& m) {
+bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::string& route) {
   const bool exec = m.task == exec_task;
-  if (workers_.slot_count() == 0 || workers_.can_serve(route_of(m.task, exec ? m.argv[0] : ""))) return false;
+  if (workers_.slot_count() == 0 || workers_.can_serve(route)) return false;
   if (exec)
     refuse(p, m.id, "not_allowed", "no connected worker allows " + m.argv[0] + "; start one with argon-worker --allow-exec PATTERN");
   else
@@ -112,7 +113,7 @@ bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t byte
   return true;
 }
 
-task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload) {
+task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload, std::string route) {
   std::string key = task_key(p.id, m.id);
   task& t = tasks_[key];
   t.key = std::move(key);
@@ -120,7 +121,7 @@ task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload)
   t.id = std::move(m.id);
   t.name = std::move(m.task);
   t.argv = std::move(m.argv);
-  t.route = route_of(t.name, t.argv.empty() ? std::string_view() : std::string_view(t.argv[0]));
+  t.route = std::move(route);
   t.pri = t.lane = m.pri;
   t.payload = std::move(payload);
   t.timeout_ms = m.timeout_ms;
