@@ -22,7 +22,7 @@ std::string random_instance_id() {
 
 broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
     : cfg_(cfg), instance_(random_instance_id()), clock_(clk), router_(ctx_, zmq::socket_type::router),
-      finished_(millis(cfg.result_ttl_ms), cfg.result_bytes_limit), heartbeat_(loop, [this] { tick(); }),
+      tasks_(clk, {millis(cfg.result_ttl_ms), cfg.result_bytes_limit}, out_, seen_, stats_), heartbeat_(loop, [this] { tick(); }),
       deadline_timer_(loop, [this] {
         expire_deadlines();
         watch_->drain();
@@ -65,6 +65,7 @@ void broker::read_one() {
   handle(*f);
   dispatch();
   check_drained();
+  tasks_.check(workers_);
 }
 
 void broker::handle(frames& f) {
@@ -121,21 +122,8 @@ void broker::route(const peer& p, message& m) {
   }, m.content);
 }
 
-void broker::reply(const peer& p, const body& b) {
-  seen_.sent(p.id, b, 0);
-  if (send(router_, socket_kind::router, &p.routing_id, role::broker, b) != send_status::sent)
-    log::info("could not answer {} to a peer that is gone", command_name(command_of(b)));
-}
-
 void broker::reply_error(const peer& p, const std::string& kind, const std::string& text) {
   reply(p, error_msg{kind, text});
-}
-
-std::string broker::task_key(std::string_view client, const std::string& id) const {
-  std::string key;
-  key.reserve(client.size() + 1 + id.size());
-  key.append(client).append(1, '\n').append(id);
-  return key;
 }
 
 std::size_t broker::queue_limit() const {
@@ -147,12 +135,13 @@ status_reply_msg broker::snapshot() const {
   s.workers = workers_.worker_count();
   s.slots = workers_.slot_count();
   s.busy_slots = workers_.busy_count();
-  s.queue_depth = queue_.size();
-  s.queue_high = queue_.size(priority::high);
-  s.queue_normal = queue_.size(priority::normal);
-  s.queue_low = queue_.size(priority::low);
+  const task_queue& queue = tasks_.queue();
+  s.queue_depth = queue.size();
+  s.queue_high = queue.size(priority::high);
+  s.queue_normal = queue.size(priority::normal);
+  s.queue_low = queue.size(priority::low);
   s.queue_limit = queue_limit();
-  s.queue_bytes = queue_.bytes();
+  s.queue_bytes = queue.bytes();
   s.queue_bytes_limit = cfg_.queue_bytes_limit;
   s.submitted = stats_.submitted;
   s.completed = stats_.completed;
@@ -161,6 +150,35 @@ status_reply_msg broker::snapshot() const {
   s.protocol_errors = stats_.protocol_errors;
   s.uptime_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<millis>(clock_.now() - stats_.started).count());
   return s;
+}
+
+void broker::expire_deadlines() {
+  tasks_.expire(clock_.now());
+  arm_deadline_timer();
+}
+
+// Deadlines are also checked on every heartbeat tick; this timer makes them exact.
+void broker::arm_deadline_timer() {
+  const auto next = tasks_.next_deadline();
+  if (!next) return deadline_timer_.stop();
+  const auto wait = std::chrono::ceil<millis>(*next - clock_.now());
+  deadline_timer_.start(std::max(wait, millis(0)));
+}
+
+void broker::drain(std::function<void()> on_drained) {
+  draining_ = true;
+  on_drained_ = std::move(on_drained);
+  log::note("draining: new tasks are refused as busy; {} queued and {} running task(s) will finish first",
+            tasks_.queue().size(), tasks_.running());
+  check_drained();
+}
+
+void broker::check_drained() {
+  if (!draining_ || !on_drained_ || tasks_.size() != 0) return;
+  router_.set(zmq::sockopt::linger, 1000);  // let the last results leave before the socket closes
+  auto done = std::move(on_drained_);
+  on_drained_ = nullptr;
+  done();
 }
 
 }  // namespace argon::broker

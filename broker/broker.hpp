@@ -6,7 +6,9 @@
 // queued tasks with ready slots. Every defect in a message becomes an ERROR
 // to its sender (or a FAILED for a task) and a log line; nothing a peer
 // sends can stop the broker. A task is owned by the task table from SUBMIT
-// until its outcome is sent, so it is never lost between structures.
+// until its outcome is sent, so it is never lost between structures; the
+// handlers ask the table to change a task and never change one themselves.
+// Everything the broker sends goes through one outbox.
 #pragma once
 
 #include <functional>
@@ -20,13 +22,13 @@
 #include "clock.hpp"
 #include "codec.hpp"
 #include "config.hpp"
-#include "finished_cache.hpp"
 #include "handshake_watch.hpp"
 #include "uv_handles.hpp"
 #include "log_limiter.hpp"
 #include "observer.hpp"
+#include "outbox.hpp"
 #include "stats.hpp"
-#include "task_queue.hpp"
+#include "task_table.hpp"
 #include "worker_registry.hpp"
 #include "zap_handler.hpp"
 #include "zmq_watch.hpp"
@@ -51,6 +53,9 @@ class broker {
   void drain(std::function<void()> on_drained);
   // Tasks accepted whose outcome has not been sent yet.
   [[nodiscard]] std::size_t unfinished() const { return tasks_.size(); }
+  // The task table, for tests of its invariants.
+  [[nodiscard]] const task_table& tasks() const { return tasks_; }
+  [[nodiscard]] const worker_registry& workers() const { return workers_; }
 
  private:
   // The sender of the message being handled.
@@ -65,7 +70,7 @@ class broker {
   void handle(common::frames& f);
   void route(const peer& p, common::message& m);
   bool allowed(const peer& p, common::role from, common::command c);
-  void reply(const peer& p, const common::body& b);
+  void reply(const peer& p, const common::body& b) { out_.send(p.id, b); }
   void reply_error(const peer& p, const std::string& kind, const std::string& text);
 
   // client commands (client_handlers.cpp)
@@ -74,16 +79,11 @@ class broker {
   void on_status(const peer& p, const common::status_msg& m);
   [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
-  bool known_task(const peer& p, const std::string& key);
   void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
   bool refuse_if_unserved(const peer& p, const common::submit_msg& m, const std::string& route);
-  task& create_task(const peer& p, common::submit_msg& m, zmq::message_t& payload, std::string route);
 
-  // how tasks end (task_endings.cpp)
-  void conclude(task& t, const common::body& outcome, zmq::message_t* output);
-  void end_early(task& t, const char* kind, const std::string& text);
-  void abandon_run(task& t);
+  // deadlines and drain (broker.cpp)
   void expire_deadlines();
   void arm_deadline_timer();
   void check_drained();
@@ -101,14 +101,8 @@ class broker {
   void on_ready(const peer& p, const common::ready_msg& m);
   void on_done(const peer& p, common::done_msg& m, zmq::message_t& payload);
   void dispatch();
-  task* pick_task(const worker_rec& w);
-  bool send_task(slot& s, task& t);
-  void requeue(task& t, const char* why = "worker_lost");
-  void send_to_client(task& t, const common::body& b, zmq::message_t* payload);
-  void finish(task& t);
 
   [[nodiscard]] std::size_t queue_limit() const;
-  [[nodiscard]] std::string task_key(std::string_view client, const std::string& id) const;
 
   config cfg_;                  // settings
   std::string instance_;        // random id of this run, in PONG and HEARTBEAT: peers see a restart
@@ -116,18 +110,16 @@ class broker {
   zmq::context_t ctx_;          // owns the sockets below
   std::unique_ptr<zap_handler> zap_;  // CURVE key check; null when insecure
   zmq::socket_t router_;        // the one endpoint
-  std::unordered_map<std::string, task, string_hash, std::equal_to<>> tasks_;  // every task not yet answered
-  std::multimap<common::time_point, task*> deadlines_;  // tasks with a timeout, soonest first
-  finished_cache finished_;     // outcomes of recently finished tasks, for duplicate SUBMITs
+  observer seen_{clock_};       // worker details for STATUS, and the monitor stream's hooks
+  outbox out_{router_, seen_};  // the one way onto router_
+  stats stats_;                 // counters and averages
+  task_table tasks_;            // every task not yet answered, its queue, deadlines and slot
   bool draining_ = false;       // shutting down: new SUBMITs get BUSY "draining"
   std::function<void()> on_drained_;  // called once when draining and nothing is unfinished
-  task_queue queue_;            // tasks waiting for a slot
   worker_registry workers_;     // slots and who is ready
-  stats stats_;                 // counters and averages
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
   std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure and unmonitored
-  observer seen_{clock_};       // worker details for STATUS, and the monitor stream's hooks
   common::time_point last_tick_;  // when the heartbeat tick last ran
   common::timer heartbeat_;     // liveness tick
   common::timer deadline_timer_;  // fires at the soonest task deadline

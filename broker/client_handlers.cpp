@@ -13,38 +13,18 @@ using namespace argon::common;
 
 void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
   if (refuse_if_unusable(p, m)) return;
-  if (known_task(p, task_key(p.id, m.id))) return;
+  if (tasks_.answer_known(p.id, m.id)) return;
   if (payload.size() > cfg_.max_payload) {
     refuse(p, m.id, "payload_too_large", "payload of " + std::to_string(payload.size()) +
                                              " bytes is over the broker's limit of " + std::to_string(cfg_.max_payload) + " bytes");
     return;
   }
-  const bool slot_free = workers_.ready_count() > 0 && queue_.empty() && !draining_;
+  const bool slot_free = workers_.ready_count() > 0 && tasks_.queue().empty() && !draining_;
   if (!slot_free && refuse_if_busy(p, m, payload.size())) return;
   std::string route = route_of(m.task, m.argv.empty() ? std::string_view() : std::string_view(m.argv[0]));
   if (refuse_if_unserved(p, m, route)) return;
-  task& t = create_task(p, m, payload, std::move(route));
-  ++stats_.submitted;
-  queue_.push(t, clock_.now());
-  seen_.task_submitted(t);
-}
-
-// A SUBMIT of a task that is queued or running is ignored: its one outcome will come.
-// One that finished recently gets its kept outcome again instead of a second run.
-bool broker::known_task(const peer& p, const std::string& key) {
-  if (tasks_.find(key) != tasks_.end()) {
-    log::debug("task {} is already queued or running; the client will get its one outcome", key.substr(p.id.size() + 1));
-    return true;
-  }
-  finished_task* f = finished_.find(key);
-  if (!f) return false;
-  log::info("task {} was submitted again after it finished; its kept outcome is sent again", key.substr(p.id.size() + 1));
-  zmq::message_t output;
-  output.copy(f->output);
-  seen_.sent(p.id, f->outcome, output.size());
-  if (send(router_, socket_kind::router, &p.routing_id, role::broker, f->outcome, &output) != send_status::sent)
-    log::info("could not resend an outcome to a peer that is gone");
-  return true;
+  const task& t = tasks_.add(p.id, m, payload, std::move(route));
+  if (t.timeout_ms && tasks_.next_deadline() == t.deadline) arm_deadline_timer();
 }
 
 namespace {
@@ -97,12 +77,12 @@ bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::s
 // Answers BUSY when the queue cannot take one more task. Nothing is stored.
 bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t bytes) {
   const std::size_t limit = queue_limit();
-  const std::size_t depth = queue_.size();
+  const std::size_t depth = tasks_.queue().size();
   std::string reason;
   if (draining_) reason = "draining";
   else if (workers_.slot_count() == 0 && cfg_.queue_limit == 0) reason = "no_workers";
   else if (depth >= limit) reason = "queue_full";
-  else if (queue_.bytes() + bytes > cfg_.queue_bytes_limit) reason = "queue_bytes";
+  else if (tasks_.queue().bytes() + bytes > cfg_.queue_bytes_limit) reason = "queue_bytes";
   else return false;
   const double slots = static_cast<double>(std::max<std::size_t>(workers_.slot_count(), 1));
   const double run_ms = stats_.run_time.empty() ? 1000.0 : stats_.run_time.value_us() / 1000.0;
@@ -113,37 +93,15 @@ bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t byte
   return true;
 }
 
-task& broker::create_task(const peer& p, submit_msg& m, zmq::message_t& payload, std::string route) {
-  std::string key = task_key(p.id, m.id);
-  task& t = tasks_[key];
-  t.key = std::move(key);
-  t.client = std::string(p.id);
-  t.id = std::move(m.id);
-  t.name = std::move(m.task);
-  t.argv = std::move(m.argv);
-  t.route = std::move(route);
-  t.pri = t.lane = m.pri;
-  t.payload = std::move(payload);
-  t.timeout_ms = m.timeout_ms;
-  t.max_attempts = m.max_attempts;
-  t.state = task_state::queued;
-  if (t.timeout_ms) {
-    t.deadline = clock_.now() + millis(t.timeout_ms);
-    t.deadline_pos = deadlines_.emplace(t.deadline, &t);
-    if (t.deadline_pos == deadlines_.begin()) arm_deadline_timer();
-  }
-  return t;
-}
-
 void broker::on_cancel(const peer& p, const cancel_msg& m) {
-  auto it = tasks_.find(task_key(p.id, m.id));
-  if (it == tasks_.end()) {
+  task* t = tasks_.find(p.id, m.id);
+  if (!t) {
     log::debug("CANCEL of unknown task {} ignored", m.id);
     return;
   }
-  task& t = it->second;
-  end_early(t, "cancelled", t.state == task_state::queued ? "cancelled by the client before it started"
-                                                           : "cancelled by the client while it ran; its worker was told to stop");
+  tasks_.fail(*t, "cancelled", t->state == task_state::queued
+                                  ? "cancelled by the client before it started"
+                                  : "cancelled by the client while it ran; its worker was told to stop");
 }
 
 void broker::on_status(const peer& p, const status_msg& m) { reply(p, m.workers ? with_workers(snapshot()) : snapshot()); }

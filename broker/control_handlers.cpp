@@ -43,7 +43,7 @@ void broker::on_progress(const peer& p, const progress_msg& m) {
   for (slot* s : w->members) {
     if (!s->running || s->running->id != m.id) continue;
     seen_.task_progress(m.id, m.percent, m.message);
-    send_to_client(*s->running, m, nullptr);
+    out_.send(s->running->client, m);
     return;
   }
   log::debug("dropped progress for task {} from worker {}: it does not run that task (it ended or moved)", m.id, w->id);
@@ -54,10 +54,7 @@ void broker::tick() {
   expire_deadlines();
   std::vector<std::string> gone;
   workers_.each_watched([&](worker_rec& w) {
-    zmq::message_t rid(w.control_id.data(), w.control_id.size());
-    seen_.sent(w.control_id, command::heartbeat, "");
-    if (send(router_, socket_kind::router, &rid, role::broker, heartbeat_msg{instance_}) == send_status::unreachable)
-      gone.push_back(w.id);
+    if (out_.send(w.control_id, heartbeat_msg{instance_}) == send_status::unreachable) gone.push_back(w.id);
   });
   for (auto& id : gone) {
     seen_.worker_left(id, "disconnected");
@@ -65,6 +62,7 @@ void broker::tick() {
   }
   dispatch();
   check_drained();
+  tasks_.check(workers_);
   watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
 }
 
@@ -91,10 +89,12 @@ void broker::expire_workers() {
 void broker::lose_worker(const std::string& worker_id, const char* why) {
   if (!workers_.known(worker_id)) return;
   const bool said_bye = workers_.leaving(worker_id);
-  auto running = workers_.remove_worker(worker_id);
-  if (said_bye && running.empty()) return log::info("worker {} has left", worker_id);
-  log::warn("worker {} is gone ({}); {} running task(s) go back to the queue or fail", worker_id, why, running.size());
-  for (task* t : running) requeue(*t);
+  std::size_t running = 0;
+  workers_.each_slot_of(worker_id, [&](const slot& s) { running += s.running != nullptr; });
+  if (said_bye && running == 0) log::info("worker {} has left", worker_id);
+  else log::warn("worker {} is gone ({}); {} running task(s) go back to the queue or fail", worker_id, why, running);
+  workers_.each_slot_of(worker_id, [&](slot& s) { tasks_.release(s, "worker_lost"); });
+  workers_.remove_worker(worker_id);
 }
 
 }  // namespace argon::broker

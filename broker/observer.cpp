@@ -34,6 +34,7 @@ std::string detail_of(const body& b) {
   return std::visit([](const auto& m) -> std::string {
     using T = std::decay_t<decltype(m)>;
     if constexpr (std::is_same_v<T, submit_msg>) return fmt::format("task={} pri={}", m.task, priority_name(m.pri));
+    else if constexpr (std::is_same_v<T, task_msg>) return fmt::format("task={} attempt={}", m.task, m.attempt);
     else if constexpr (std::is_same_v<T, done_msg>) return m.ok ? "ok" : "failed kind=" + (m.kind.empty() ? "task_error" : m.kind);
     else if constexpr (std::is_same_v<T, failed_msg>) return "kind=" + m.kind;
     else if constexpr (std::is_same_v<T, busy_msg>) return fmt::format("reason={} depth={}/{}", m.reason, m.depth, m.limit);
@@ -116,8 +117,6 @@ void observer::on_dispatched(const task& t, const slot& s) {
   if (wanted_ & bit<mon::stats>) sampler_.record_wait(t.started_at, wait);
   if (wanted_ & bit<mon::task_dispatched>)
     publish(mon::task_dispatched{t.id, s.worker->id, t.attempt, std::chrono::duration<double, std::milli>(wait).count()});
-  if (wanted_ & bit<mon::trace>)
-    trace_out(s.routing_id, command::task, t.id, t.payload.size(), fmt::format("task={} attempt={}", t.name, t.attempt));
 }
 
 // A task that still has its slot ended by its worker's DONE; otherwise the broker ended it.

@@ -55,8 +55,7 @@ class observer {
     if (wanted_ & bit<common::monitor::task_submitted>) on_submitted(t);
   }
   void task_dispatched(const task& t, const slot& s) {
-    if (wanted_ & (bit<common::monitor::task_dispatched> | bit<common::monitor::stats> | bit<common::monitor::trace>))
-      on_dispatched(t, s);
+    if (wanted_ & (bit<common::monitor::task_dispatched> | bit<common::monitor::stats>)) on_dispatched(t, s);
   }
   void task_concluded(const task& t, const common::body& outcome) {
     if (wanted_ & (bit<common::monitor::task_done> | bit<common::monitor::task_failed> | bit<common::monitor::stats>))
@@ -86,11 +85,9 @@ class observer {
   void received(std::string_view peer, const common::message& m) {
     if (wanted_ & bit<common::monitor::trace>) on_received(peer, m);
   }
+  // Every message the broker sends comes here, from its outbox.
   void sent(std::string_view peer, const common::body& b, std::size_t payload_bytes) {
     if (wanted_ & (bit<common::monitor::trace> | bit<common::monitor::busy>)) on_sent(peer, b, payload_bytes);
-  }
-  void sent(std::string_view peer, common::command c, std::string_view id) {
-    if (wanted_ & bit<common::monitor::trace>) trace_out(peer, c, id, 0, "");
   }
 
  private:

@@ -1,8 +1,9 @@
 // A task as the broker holds it, from SUBMIT until its result is delivered.
 //
 // Tasks live in the broker's task table (stable addresses); the task queue
-// and the slots only point at them. state changes in one place,
-// broker::set_state, so a task is queued or running, never both.
+// and the slots only point at them. Only the task table (task_table.hpp)
+// changes a task's state, its slot link and its place in the queue, so a
+// task is queued or running, never both, and never lost between the two.
 #pragma once
 
 #include <cstdint>

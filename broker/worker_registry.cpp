@@ -50,8 +50,8 @@ slot& worker_registry::mark_ready(std::string_view routing_id, std::string_view 
 void worker_registry::set_ready(slot& s) {
   worker_rec& w = *s.worker;
   unrank(w);
+  assert(!s.running);  // the task table released it
   s.state = slot_state::ready;
-  s.running = nullptr;
   s.ready_seq = ++seq_;
   w.busy--;
   busy_--;
@@ -59,7 +59,7 @@ void worker_registry::set_ready(slot& s) {
   rerank(w);
 }
 
-void worker_registry::set_busy(slot& s, task* t) {
+void worker_registry::set_busy(slot& s) {
   worker_rec& w = *s.worker;
   unrank(w);
   if (w.ready.front() == &s) {
@@ -70,20 +70,14 @@ void worker_registry::set_busy(slot& s, task* t) {
     w.ready.erase(it);
   }
   s.state = slot_state::busy;
-  s.running = t;
   w.busy++;
   busy_++;
   rerank(w);
 }
 
-slot* worker_registry::take_ready(task& t) {
-  if (eligible_.empty()) return nullptr;
-  return take_from(*std::get<2>(*eligible_.begin()), t);
-}
-
-slot* worker_registry::take_from(worker_rec& w, task& t) {
+slot* worker_registry::take_from(worker_rec& w) {
   slot* s = w.ready.front();
-  set_busy(*s, &t);
+  set_busy(*s);
   return s;
 }
 
@@ -126,11 +120,10 @@ bool worker_registry::can_serve(std::string_view route) const {
   return std::any_of(classes_.begin(), classes_.end(), [&](const auto& c) { return c->slots > 0 && c->can_run(route); });
 }
 
-task* worker_registry::remove(slot& s) {
+void worker_registry::remove(slot& s) {
+  assert(!s.running);  // the task table released it
   worker_rec& w = *s.worker;
-  task* running = s.running;
-  if (running) running->running_on = nullptr;  // the slot is about to be freed
-  if (s.state == slot_state::ready) set_busy(s, nullptr);  // leave the ready list first
+  if (s.state == slot_state::ready) set_busy(s);  // leave the ready list first
   unrank(w);
   w.busy--;
   busy_--;
@@ -140,7 +133,6 @@ task* worker_registry::remove(slot& s) {
   const std::string slot_key = s.routing_id;  // erase must not read a key it is destroying
   slots_.erase(slot_key);
   forget_if_empty(w);
-  return running;
 }
 
 void worker_registry::forget_if_empty(worker_rec& w) {
@@ -206,10 +198,9 @@ std::vector<std::string> worker_registry::expired(common::time_point now, common
   return out;
 }
 
-std::vector<task*> worker_registry::remove_worker(std::string_view worker_id) {
-  std::vector<task*> running;
+void worker_registry::remove_worker(std::string_view worker_id) {
   auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return running;
+  if (it == workers_.end()) return;
   worker_rec& w = *it->second;
   if (w.watched) {
     live_.erase(w.live_pos);
@@ -217,9 +208,7 @@ std::vector<task*> worker_registry::remove_worker(std::string_view worker_id) {
   }
   std::vector<slot*> mine = w.members;
   if (mine.empty()) forget_if_empty(w);
-  for (slot* s : mine)  // the last removal forgets the worker itself
-    if (task* t = remove(*s)) running.push_back(t);
-  return running;
+  for (slot* s : mine) remove(*s);  // the last removal forgets the worker itself
 }
 
 }  // namespace argon::broker

@@ -41,7 +41,7 @@ struct slot {
   std::string routing_id;          // the REQ socket's routing id at the broker
   worker_rec* worker = nullptr;    // owning worker process
   slot_state state = slot_state::ready;  // ready or busy
-  task* running = nullptr;         // the task it runs, when busy
+  task* running = nullptr;         // the task it runs; set and cleared only by the task table
   std::uint64_t ready_seq = 0;     // when it last became ready (LRU order)
 };
 
@@ -72,14 +72,13 @@ class worker_registry {
   [[nodiscard]] slot* find(std::string_view routing_id);
   // Records a slot (new or known) as ready under a worker id; returns it.
   slot& mark_ready(std::string_view routing_id, std::string_view worker_id);
-  // Takes the best ready slot and marks it busy with t; null if none is ready.
-  [[nodiscard]] slot* take_ready(task& t);
-  // Offers each worker with a ready slot, best first, to pick (worker_rec&) -> task*;
-  // the first task picked makes that worker's best slot busy. Null if nobody picked.
+  // Offers each worker with a ready slot, best first, to pick (worker_rec&) -> bool;
+  // the first that picks has its best slot marked busy and returned. Null if
+  // nobody picked. The task table then links the slot to its task.
   template <class Pick> [[nodiscard]] slot* take_ready_if(Pick pick) {
     for (const rank& r : eligible_) {
       worker_rec* w = std::get<2>(r);
-      if (task* t = pick(*w)) return take_from(*w, *t);
+      if (pick(*w)) return take_from(*w);
     }
     return nullptr;
   }
@@ -87,8 +86,9 @@ class worker_registry {
   void announce(std::string_view worker_id, const std::optional<common::capabilities>& caps);
   // Whether any connected slot belongs to a worker that runs tasks on this route.
   [[nodiscard]] bool can_serve(std::string_view route) const;
-  // Forgets a slot (unreachable); returns the task it was running, if any.
-  task* remove(slot& s);
+  // Forgets a slot (unreachable, or its worker left). The task table must
+  // have released its task first.
+  void remove(slot& s);
 
   // Registers a worker's control channel; it is then expected to stay alive.
   worker_rec& hello(std::string_view worker_id, std::string_view control_id, common::time_point now);
@@ -103,8 +103,14 @@ class worker_registry {
   // Whether a worker is known, and whether it said BYE.
   [[nodiscard]] bool known(std::string_view worker_id) const { return workers_.find(worker_id) != workers_.end(); }
   [[nodiscard]] bool leaving(std::string_view worker_id) const;
-  // Forgets a worker and all its slots; returns the tasks they were running.
-  std::vector<task*> remove_worker(std::string_view worker_id);
+  // Forgets a worker and all its slots; the task table must have released their tasks.
+  void remove_worker(std::string_view worker_id);
+  // Calls fn(slot&) for every slot of a worker (none when it is unknown).
+  template <class F> void each_slot_of(std::string_view worker_id, F fn) {
+    auto it = workers_.find(worker_id);
+    if (it == workers_.end()) return;
+    for (slot* s : it->second->members) fn(*s);
+  }
   // Calls fn for every worker, watched or not.
   template <class F> void each_worker(F fn) const {
     for (const auto& [id, w] : workers_) fn(*w);
@@ -124,10 +130,10 @@ class worker_registry {
   worker_rec& worker_for(std::string_view worker_id);
   void unrank(worker_rec& w);
   void rerank(worker_rec& w);
-  void set_busy(slot& s, task* t);
+  void set_busy(slot& s);
   void set_ready(slot& s);
   void forget_if_empty(worker_rec& w);
-  slot* take_from(worker_rec& w, task& t);
+  slot* take_from(worker_rec& w);
   void count_slots(worker_rec& w, long delta);
   void join_class(worker_rec& w, const common::capabilities& caps);
   void leave_class(worker_rec& w);
