@@ -46,7 +46,7 @@ void broker::on_progress(const peer& p, const progress_msg& m) {
     out_.send(s->running->client, m);
     return;
   }
-  log::debug("dropped progress for task {} from worker {}: it does not run that task (it ended or moved)", m.id, w->id);
+  log::debug("dropped progress for task {} from worker {}: it does not run that task (it finished or moved)", m.id, w->id);
 }
 
 void broker::tick() {

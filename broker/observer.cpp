@@ -120,7 +120,7 @@ void observer::on_dispatched(const task& t, const slot& s) {
 }
 
 // A task that still has its slot ended by its worker's DONE; otherwise the broker ended it.
-void observer::on_concluded(const task& t, const body& outcome) {
+void observer::on_finished(const task& t, const body& outcome) {
   const auto now = clock_.now();
   const std::string worker = t.running_on ? t.running_on->worker->id : "";
   if (t.running_on && (wanted_ & bit<mon::stats>)) sampler_.record_run(now, now - t.started_at);

@@ -57,9 +57,9 @@ class observer {
   void task_dispatched(const task& t, const slot& s) {
     if (wanted_ & (bit<common::monitor::task_dispatched> | bit<common::monitor::stats>)) on_dispatched(t, s);
   }
-  void task_concluded(const task& t, const common::body& outcome) {
+  void task_finished(const task& t, const common::body& outcome) {
     if (wanted_ & (bit<common::monitor::task_done> | bit<common::monitor::task_failed> | bit<common::monitor::stats>))
-      on_concluded(t, outcome);
+      on_finished(t, outcome);
   }
   // A SUBMIT the broker failed at once (unknown task, program not allowed, bad
   // request, payload too large): no task was created, but operators see it.
@@ -93,7 +93,7 @@ class observer {
  private:
   void on_submitted(const task& t);
   void on_dispatched(const task& t, const slot& s);
-  void on_concluded(const task& t, const common::body& outcome);
+  void on_finished(const task& t, const common::body& outcome);
   void on_received(std::string_view peer, const common::message& m);
   void on_sent(std::string_view peer, const common::body& b, std::size_t payload_bytes);
   void trace_out(std::string_view peer, common::command c, std::string_view id, std::size_t payload_bytes,

@@ -34,7 +34,7 @@ bool task_table::answer_known(std::string_view client, std::string_view id) {
     log::debug("task {} is already queued or running; the client will get its one outcome", id);
     return true;
   }
-  finished_task* f = finished_.find(key);
+  kept_outcome* f = outcomes_.find(key);
   if (!f) return false;
   log::info("task {} was submitted again after it finished; its kept outcome is sent again", id);
   zmq::message_t output;
@@ -98,30 +98,30 @@ bool task_table::start(task& t, slot& s) {
 bool task_table::accept_done(slot* s, done_msg& m, zmq::message_t& payload) {
   task* t = s ? s->running : nullptr;
   if (!t || t->id != m.id) {
-    log::info("dropped a result for task {} from worker {}: that slot is not running it (it ended or moved)", m.id, m.worker_id);
+    log::info("dropped a result for task {} from worker {}: that slot is not running it (it finished or moved)", m.id, m.worker_id);
     if (t) requeue(*t, "stale_result");
     return false;
   }
   stats_.run_time.add(micros(clock_.now() - t->started_at));
-  if (m.ok) end(*t, result_msg{t->id}, &payload);
-  else end(*t, failed_msg{t->id, m.kind.empty() ? "task_error" : m.kind, m.error}, nullptr);
+  if (m.ok) finish(*t, result_msg{t->id}, &payload);
+  else finish(*t, failed_msg{t->id, m.kind.empty() ? "task_error" : m.kind, m.error}, nullptr);
   return true;
 }
 
-void task_table::end(task& t, const body& outcome, zmq::message_t* output) {
+void task_table::finish(task& t, const body& outcome, zmq::message_t* output) {
   if (std::holds_alternative<result_msg>(outcome)) ++stats_.completed;
   else ++stats_.failed;
   zmq::message_t kept;
   if (output) kept.copy(*output);  // shares the buffer; the send below moves the original
-  seen_.task_concluded(t, outcome);  // before the unlink: it names the worker that ran it
+  seen_.task_finished(t, outcome);  // before the unlink: it names the worker that ran it
   out_.send(t.client, outcome, output);
-  finished_.put(t.key, outcome, std::move(kept), clock_.now());
+  outcomes_.put(t.key, outcome, std::move(kept), clock_.now());
   erase(t);
 }
 
 void task_table::fail(task& t, const char* kind, const std::string& text) {
   if (t.state == task_state::running) abandon(t);
-  end(t, failed_msg{t.id, kind, text}, nullptr);
+  finish(t, failed_msg{t.id, kind, text}, nullptr);
 }
 
 // The slot keeps its busy state with no task: its DONE, whenever it comes, is
@@ -142,7 +142,7 @@ void task_table::requeue(task& t, const char* why) {
   assert(t.state == task_state::running);
   unlink(t);
   if (t.attempt >= t.max_attempts) {
-    end(t, failed_msg{t.id, "worker_lost", fmt::format("the worker running it was lost on each of {} attempts", t.attempt)},
+    finish(t, failed_msg{t.id, "worker_lost", fmt::format("the worker running it was lost on each of {} attempts", t.attempt)},
         nullptr);
     return;
   }
@@ -179,7 +179,7 @@ void task_table::expire(time_point now) {
     fail(t, "timeout", fmt::format("no result within {} ms ({})", t.timeout_ms,
                                    started ? "its worker was told to stop" : "it never started"));
   }
-  finished_.expire(now);
+  outcomes_.expire(now);
 }
 
 std::optional<time_point> task_table::next_deadline() const {

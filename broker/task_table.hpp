@@ -2,24 +2,24 @@
 // sent, and the only code that changes a task's state.
 //
 // The table owns the tasks (stable addresses), the task queue they wait
-// in, their deadlines (soonest first), the finished cache, and the link
+// in, their deadlines (soonest first), the outcome cache, and the link
 // between a running task and its slot (task::running_on and slot::running,
 // always set and cleared together). The broker's handlers ask it to add,
-// start, requeue and end tasks; they read tasks but never write them.
+// start, requeue, fail and finish tasks; they read tasks but never write them.
 //
 // A task's life:
 //
-//   add ──► queued ──start──► running ──accept_done──► ended (outcome sent)
+//   add ──► queued ──start──► running ──accept_done──► finished (outcome sent)
 //             ▲                 │
 //             └────requeue──────┘   (slot lost or restarted, stale result;
-//                                     attempts used up: ends worker_lost)
-//   fail: a queued or running task ends at once (timeout, cancel); a
+//                                     attempts used up: fails worker_lost)
+//   fail: a queued or running task finishes at once (timeout, cancel); a
 //   running one's worker is told to stop, and its slot stays busy, with no
 //   task, until its DONE comes.
 //
-// Every ending goes through end(): the outcome is counted, reported to the
-// observer, sent to the client through the outbox, and kept in the
-// finished cache, so a resubmission gets it again instead of a second run.
+// Every task finishes through finish(): the outcome is counted, reported
+// to the observer, sent to the client through the outbox, and kept in the
+// outcome cache, so a resubmission gets it again instead of a second run.
 //
 // Invariants (violations() lists any that fail; builds with
 // ARGON_CHECK_INVARIANTS check them after every change): each task is in
@@ -39,7 +39,7 @@
 #include <zmq.hpp>
 
 #include "clock.hpp"
-#include "finished_cache.hpp"
+#include "outcome_cache.hpp"
 #include "observer.hpp"
 #include "outbox.hpp"
 #include "stats.hpp"
@@ -51,14 +51,14 @@ namespace argon::broker {
 
 class task_table {
  public:
-  // How long and how much the finished cache keeps (--result-ttl-ms, --result-bytes-limit).
+  // How long and how much the outcome cache keeps (--result-ttl-ms, --result-bytes-limit).
   struct cache_limits {
     common::millis ttl;       // how long an outcome is kept
     std::size_t bytes = 0;    // bytes kept at most
   };
 
   task_table(common::clock& clk, cache_limits limits, outbox& out, observer& seen, stats& st)
-      : clock_(clk), finished_(limits.ttl, limits.bytes), out_(out), seen_(seen), stats_(st) {}
+      : clock_(clk), outcomes_(limits.ttl, limits.bytes), out_(out), seen_(seen), stats_(st) {}
   task_table(const task_table&) = delete;
   task_table& operator=(const task_table&) = delete;
 
@@ -83,15 +83,15 @@ class task_table {
   // again at the front of its lane, and the caller forgets the slot.
   bool start(task& t, slot& s);
   // A DONE from the slot with this routing id (null: a slot the registry
-  // did not know). Ends the task the slot runs when the ids match and
+  // did not know). Finishes the task the slot runs when the ids match and
   // returns true; otherwise drops the result, requeues the slot's task if
   // it has another one (stale_result), and returns false.
   bool accept_done(slot* s, common::done_msg& m, zmq::message_t& payload);
-  // Ends t with its outcome (result_msg with output, or failed_msg).
-  void end(task& t, const common::body& outcome, zmq::message_t* output);
-  // Ends t from the broker's side with FAILED kind/text (timeout, cancel).
+  // Finishes t with its outcome (result_msg with output, or failed_msg).
+  void finish(task& t, const common::body& outcome, zmq::message_t* output);
+  // Finishes t from the broker's side with FAILED kind/text (timeout, cancel).
   void fail(task& t, const char* kind, const std::string& text);
-  // A running task lost its slot: back to the front of its lane, or ended
+  // A running task lost its slot: back to the front of its lane, or failed
   // worker_lost once it has used max_attempts starts. why names the loss in
   // the monitor's task_requeued (worker_lost, slot_restarted, stale_result).
   void requeue(task& t, const char* why);
@@ -106,7 +106,7 @@ class task_table {
   void promote(common::time_point now, common::millis max_wait) { queue_.promote(now, max_wait); }
 
   [[nodiscard]] const task_queue& queue() const { return queue_; }
-  [[nodiscard]] const finished_cache& finished() const { return finished_; }
+  [[nodiscard]] const outcome_cache& outcomes() const { return outcomes_; }
   // Tasks accepted whose outcome has not been sent yet.
   [[nodiscard]] std::size_t size() const { return tasks_.size(); }
   // Of which running on a slot.
@@ -126,7 +126,7 @@ class task_table {
   std::unordered_map<std::string, task, string_hash, std::equal_to<>> tasks_;  // by key_of(client, id)
   std::multimap<common::time_point, task*> deadlines_;  // tasks with a timeout, soonest first
   task_queue queue_;         // queued tasks, by route and lane
-  finished_cache finished_;  // outcomes of recently ended tasks, for resubmissions
+  outcome_cache outcomes_;  // outcomes of recently finished tasks, for resubmissions
   outbox& out_;              // the one way onto the ROUTER
   observer& seen_;           // monitor hooks
   stats& stats_;             // counters and averages

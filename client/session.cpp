@@ -119,7 +119,7 @@ void client::session::arm_timeout(pending_task& t) {
   auto limit = t.opts.timeout;
   t.timeout_timer = std::make_unique<timer>(loop_.get(), [this, id, limit] {
     (void)link_->send(cancel_msg{id});
-    resolve(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
+    finish(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
   });
   t.timeout_timer->start(limit + timeout_grace);
 }
@@ -133,7 +133,7 @@ void client::session::send_submit(pending_task& t) {
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
   submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts, t.argv};
   if (link_->send(m, &payload) != send_status::sent)
-    resolve(t.id, result::failure(t.id, "unreachable",
+    finish(t.id, result::failure(t.id, "unreachable",
                                   "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));
 }
 
@@ -172,7 +172,7 @@ void client::session::fail_unanswered() {
       "the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
       endpoint_, seconds_text(opts_.connect_timeout));
   if (!stale.empty()) log::info("{}", why);  // the result carries the message to the caller
-  for (auto& id : stale) resolve(id, result::failure(id, "unreachable", why));
+  for (auto& id : stale) finish(id, result::failure(id, "unreachable", why));
 }
 
 // The broker restarted or came back: it may have lost any task we sent, so every
@@ -186,7 +186,7 @@ void client::session::resend_unfinished() {
   for (auto* t : todo) ids.push_back(t->id);
   log::debug("resubmitting {} unfinished tasks", ids.size());
   for (auto& id : ids) {
-    auto it = tasks_.find(id);  // an earlier send may have resolved it
+    auto it = tasks_.find(id);  // an earlier send may have finished it
     if (it != tasks_.end()) send_submit(*it->second);
   }
   for (std::size_t i = 0; i < status_waiters_.size(); ++i) send_status_request();
@@ -205,12 +205,12 @@ void client::session::fail_after_loss() {
   const double silent = std::chrono::duration<double>(now - link_->health().last_heard()).count();
   const std::string why = fmt::format("the broker at {} has not answered for {} s", endpoint_, std::lround(silent));
   log::warn("{}: {} unfinished task{} fail as unreachable", why, expired.size(), expired.size() == 1 ? "" : "s");
-  for (auto& id : expired) resolve(id, result::failure(id, "unreachable", why));
+  for (auto& id : expired) finish(id, result::failure(id, "unreachable", why));
 }
 
 void client::session::on_message(message& m) {
-  if (auto* r = std::get_if<result_msg>(&m.content)) return resolve(r->id, result::success(r->id, m.payload.to_string()));
-  if (auto* f = std::get_if<failed_msg>(&m.content)) return resolve(f->id, result::failure(f->id, f->kind, f->message));
+  if (auto* r = std::get_if<result_msg>(&m.content)) return finish(r->id, result::success(r->id, m.payload.to_string()));
+  if (auto* f = std::get_if<failed_msg>(&m.content)) return finish(f->id, result::failure(f->id, f->kind, f->message));
   if (auto* b = std::get_if<busy_msg>(&m.content)) return on_busy(*b);
   if (auto* p = std::get_if<progress_msg>(&m.content)) return on_progress(*p);
   if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(*s);
@@ -218,7 +218,7 @@ void client::session::on_message(message& m) {
   log::warn("unexpected {} from the broker", command_name(command_of(m.content)));
 }
 
-// Progress is advisory: for a task already resolved, or without a callback, it is dropped.
+// Progress is advisory: for a task already finished, or without a callback, it is dropped.
 void client::session::on_progress(const progress_msg& p) {
   auto it = tasks_.find(p.id);
   if (it == tasks_.end() || !it->second->opts.on_progress) return;
@@ -244,7 +244,7 @@ void client::session::on_busy(const busy_msg& b) {
   const bool retry = t.opts.retry.value_or(p.enabled);
   const bool in_time = p.deadline.count() == 0 || clock_.now() - t.submitted_at < p.deadline;
   busy_info info{b.depth, b.limit, b.capacity, millis(b.retry_after_ms), b.reason};
-  if (!retry || t.busy_tries >= p.max_attempts || !in_time) return resolve(b.id, result::refused(b.id, info));
+  if (!retry || t.busy_tries >= p.max_attempts || !in_time) return finish(b.id, result::refused(b.id, info));
   ++t.busy_tries;
   auto delay = busy_backoff(p, t.busy_tries, info.retry_after, std::uniform_real_distribution<double>(0, 1)(rng_));
   log::debug("task {} busy ({}), retry {} in {} ms", t.id, b.reason, t.busy_tries, delay.count());
@@ -254,7 +254,7 @@ void client::session::on_busy(const busy_msg& b) {
   t.retry_timer->start(delay);
 }
 
-void client::session::resolve(const std::string& id, result r) {
+void client::session::finish(const std::string& id, result r) {
   auto it = tasks_.find(id);
   if (it == tasks_.end()) {
     log::debug("no task {} is waiting (already finished or timed out): outcome ignored", id);
@@ -269,7 +269,7 @@ void client::session::shut_down() {
   closing_ = true;
   std::vector<std::string> ids;
   for (auto& [id, t] : tasks_) ids.push_back(id);
-  for (auto& id : ids) resolve(id, result::failure(id, "cancelled", "the client was destroyed before the task finished"));
+  for (auto& id : ids) finish(id, result::failure(id, "cancelled", "the client was destroyed before the task finished"));
   for (auto& w : status_waiters_) w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client was destroyed")));
   status_waiters_.clear();
   link_->stop();

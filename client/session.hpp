@@ -11,7 +11,7 @@
 // lost, each is sent again under its own id (the broker ignores ids it still
 // knows), and while the broker is lost new tasks wait instead of being sent.
 // Tasks still unfinished reconnect_timeout after the loss fail as
-// "unreachable". Outcomes for tasks already resolved are dropped, so the
+// "unreachable". Outcomes for tasks already finished are dropped, so the
 // caller hears exactly once per task.
 #pragma once
 
@@ -86,7 +86,7 @@ struct client::session {
   void fail_unanswered();
   void resend_unfinished();
   void fail_after_loss();
-  void resolve(const std::string& id, result r);
+  void finish(const std::string& id, result r);
   void shut_down();
   std::string next_id();
 

@@ -1,7 +1,7 @@
 // Client values: busy backoff, results and task_failed; the keep-alive's
 // timing; and, against a fake broker played by the test thread, how the
 // client rides out a broker that never answers, restarts, or goes away and
-// comes back: unfinished tasks are resubmitted and each resolves once.
+// comes back: unfinished tasks are resubmitted and each finishes once.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -164,7 +164,7 @@ TEST_CASE("a broker that never answers: tasks end as unreachable, an oversized p
   CHECK_THROWS_AS((void)c.status(), task_failed);
 }
 
-TEST_CASE("destroying a client resolves its unfinished tasks as cancelled") {
+TEST_CASE("destroying a client finishes its unfinished tasks as cancelled") {
   client_options o;
   o.broker = "tcp://127.0.0.1:" + std::to_string(test::free_port());
   o.insecure = true;
@@ -229,7 +229,7 @@ TEST_CASE("keep-alive options are checked") {
   CHECK_THROWS_AS(client{o}, common::config_error);
 }
 
-TEST_CASE("a broker restart: the client resubmits its unfinished task under the same id, and a doubled result resolves it once") {
+TEST_CASE("a broker restart: the client resubmits its unfinished task under the same id, and a doubled result finishes it once") {
   fake_broker broker("b-1", "tcp://127.0.0.1:*");
   client c(fast_options(broker.endpoint));
   std::atomic<int> calls{0};

@@ -17,7 +17,7 @@
 // (same routing id and keys) 1 s, 2 s, 4 s ... apart, at most 32 s, and
 // resubmits them once the broker answers; tasks still unfinished
 // reconnect_timeout after the loss fail as unreachable. A duplicate outcome
-// for a task already resolved is dropped. Progress that a worker reports
+// for a task already finished is dropped. Progress that a worker reports
 // for a task reaches submit_options::on_progress; it is advisory (it may be
 // coalesced or lost) and never arrives after the task's outcome.
 #pragma once
@@ -124,7 +124,7 @@ class client {
  public:
   // Loads keys and starts the I/O thread; throws common::config_error on a mistake.
   explicit client(client_options opts);
-  // Resolves unfinished tasks as "cancelled" and joins the I/O thread.
+  // Finishes unfinished tasks as "cancelled" and joins the I/O thread.
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;

@@ -1,4 +1,4 @@
-// Outcomes of recently finished tasks, kept so that nothing is done twice.
+// Outcomes of recently finished tasks, kept so that nothing is run twice.
 //
 // When a task ends, its RESULT (with the output) or FAILED is kept here for
 // the result TTL. A SUBMIT of the same (client, id) in that time is not run
@@ -25,7 +25,7 @@
 namespace argon::broker {
 
 // One kept outcome.
-struct finished_task {
+struct kept_outcome {
   common::body outcome;        // the result_msg or failed_msg that was sent
   zmq::message_t output;       // the result's payload (empty for FAILED)
   common::time_point expires;  // when it may be forgotten
@@ -33,15 +33,15 @@ struct finished_task {
   std::list<const std::string*>::iterator pos;  // its place in the oldest-first list
 };
 
-class finished_cache {
+class outcome_cache {
  public:
-  finished_cache(common::millis ttl, std::size_t byte_budget) : ttl_(ttl), budget_(byte_budget) {}
+  outcome_cache(common::millis ttl, std::size_t byte_budget) : ttl_(ttl), budget_(byte_budget) {}
 
   // Keeps an outcome under key (replacing an older one), making room if needed.
   // An outcome larger than the whole budget is not kept.
   void put(const std::string& key, common::body outcome, zmq::message_t output, common::time_point now);
   // The kept outcome for key, or null.
-  [[nodiscard]] finished_task* find(std::string_view key);
+  [[nodiscard]] kept_outcome* find(std::string_view key);
   // Forgets every entry whose TTL has passed; returns how many went.
   std::size_t expire(common::time_point now);
 
@@ -49,7 +49,7 @@ class finished_cache {
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
 
  private:
-  using entry_map = std::unordered_map<std::string, finished_task, string_hash, std::equal_to<>>;
+  using entry_map = std::unordered_map<std::string, kept_outcome, string_hash, std::equal_to<>>;
   void evict_oldest();
   void erase(entry_map::iterator it);
 

@@ -1,4 +1,4 @@
-#include "finished_cache.hpp"
+#include "outcome_cache.hpp"
 
 namespace argon::broker {
 
@@ -15,13 +15,13 @@ std::size_t outcome_bytes(const common::body& b) {
 
 }  // namespace
 
-void finished_cache::put(const std::string& key, common::body outcome, zmq::message_t output, common::time_point now) {
+void outcome_cache::put(const std::string& key, common::body outcome, zmq::message_t output, common::time_point now) {
   if (auto old = entries_.find(key); old != entries_.end()) erase(old);
   const std::size_t cost = entry_overhead + key.size() + outcome_bytes(outcome) + output.size();
   if (cost > budget_) return;
   while (bytes_ + cost > budget_ && !order_.empty()) evict_oldest();
   auto [it, added] = entries_.try_emplace(key);
-  finished_task& f = it->second;
+  kept_outcome& f = it->second;
   f.outcome = std::move(outcome);
   f.output = std::move(output);
   f.expires = now + ttl_;
@@ -30,12 +30,12 @@ void finished_cache::put(const std::string& key, common::body outcome, zmq::mess
   bytes_ += cost;
 }
 
-finished_task* finished_cache::find(std::string_view key) {
+kept_outcome* outcome_cache::find(std::string_view key) {
   auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-std::size_t finished_cache::expire(common::time_point now) {
+std::size_t outcome_cache::expire(common::time_point now) {
   std::size_t gone = 0;
   while (!order_.empty() && entries_.find(*order_.front())->second.expires <= now) {
     evict_oldest();
@@ -44,9 +44,9 @@ std::size_t finished_cache::expire(common::time_point now) {
   return gone;
 }
 
-void finished_cache::evict_oldest() { erase(entries_.find(*order_.front())); }
+void outcome_cache::evict_oldest() { erase(entries_.find(*order_.front())); }
 
-void finished_cache::erase(entry_map::iterator it) {
+void outcome_cache::erase(entry_map::iterator it) {
   bytes_ -= it->second.cost;
   order_.erase(it->second.pos);
   entries_.erase(it);

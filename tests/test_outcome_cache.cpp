@@ -2,7 +2,7 @@
 // replaced on a second put, and forced out oldest first by the byte budget.
 #include <doctest/doctest.h>
 
-#include "finished_cache.hpp"
+#include "outcome_cache.hpp"
 
 using namespace argon;
 using namespace argon::common;
@@ -17,7 +17,7 @@ zmq::message_t bytes(std::size_t n) { return zmq::message_t(std::string(n, 'x'))
 TEST_SUITE("unit") {
 TEST_CASE("an outcome is found until its TTL passes") {
   fake_clock clk;
-  broker::finished_cache c(60s, 1 << 20);
+  broker::outcome_cache c(60s, 1 << 20);
   c.put("c1\nt1", result_msg{"t1"}, zmq::message_t(std::string("out")), clk.now());
   const auto* f = c.find("c1\nt1");
   REQUIRE(f);
@@ -36,7 +36,7 @@ TEST_CASE("an outcome is found until its TTL passes") {
 
 TEST_CASE("entries expire oldest first and only when due") {
   fake_clock clk;
-  broker::finished_cache c(10s, 1 << 20);
+  broker::outcome_cache c(10s, 1 << 20);
   c.put("a", failed_msg{"a", "task_error", "no"}, zmq::message_t(), clk.now());
   clk.advance(5s);
   c.put("b", result_msg{"b"}, bytes(10), clk.now());
@@ -51,7 +51,7 @@ TEST_CASE("entries expire oldest first and only when due") {
 
 TEST_CASE("a second put replaces the first and charges once") {
   fake_clock clk;
-  broker::finished_cache c(10s, 1 << 20);
+  broker::outcome_cache c(10s, 1 << 20);
   c.put("k", result_msg{"k"}, bytes(100), clk.now());
   const std::size_t one = c.bytes();
   c.put("k", result_msg{"k"}, bytes(100), clk.now());
@@ -61,7 +61,7 @@ TEST_CASE("a second put replaces the first and charges once") {
 
 TEST_CASE("the byte budget forces out the oldest outcomes, never more than needed") {
   fake_clock clk;
-  broker::finished_cache c(60s, 4096);
+  broker::outcome_cache c(60s, 4096);
   for (int i = 0; i < 10; ++i) c.put("k" + std::to_string(i), result_msg{"x"}, bytes(1000), clk.now());
   CHECK(c.bytes() <= 4096);
   CHECK(c.size() == 3);
@@ -72,7 +72,7 @@ TEST_CASE("the byte budget forces out the oldest outcomes, never more than neede
 
 TEST_CASE("an outcome larger than the whole budget is not kept and evicts nothing") {
   fake_clock clk;
-  broker::finished_cache c(60s, 4096);
+  broker::outcome_cache c(60s, 4096);
   c.put("small", result_msg{"s"}, bytes(10), clk.now());
   c.put("huge", result_msg{"h"}, bytes(5000), clk.now());
   CHECK(c.find("small"));
