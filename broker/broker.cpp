@@ -44,7 +44,8 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * (cfg_.max_payload + max_header_bytes)));
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
-  if (!cfg_.monitor.empty()) seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); });
+  if (!cfg_.monitor.empty())
+    seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
   if (cfg_.keys || seen_.feeding())
     handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));

@@ -95,6 +95,7 @@ class broker {
   void on_progress(const peer& p, const common::progress_msg& m);
   void tick();
   void expire_workers();
+  void announce_left(const std::string& worker_id, const char* reason);
   void lose_worker(const std::string& worker_id, const char* why);
 
   // worker slot commands and dispatch (slot_handlers.cpp)

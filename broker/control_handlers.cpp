@@ -12,8 +12,7 @@ using namespace argon::common;
 
 void broker::on_hello(const peer& p, const hello_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
-  workers_.hello(m.worker_id, p.id, clock_.now());
-  seen_.worker_joined(m.worker_id, m.capacity, p.raw);
+  seen_.worker_joined(workers_.hello(m.worker_id, p.id, clock_.now(), m.capacity, peer_address(p.raw)));
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
   reply(p, heartbeat_msg{instance_});
 }
@@ -23,21 +22,20 @@ void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   log::trace("heartbeat from worker {}", m.sender);
   if (!workers_.touch(m.sender, clock_.now())) {  // expired earlier, or the broker restarted
     log::info("worker {} is back", m.sender);
-    workers_.hello(m.sender, p.id, clock_.now());
-    seen_.worker_joined(m.sender, 0, p.raw);
+    seen_.worker_joined(workers_.hello(m.sender, p.id, clock_.now(), 0, peer_address(p.raw)));
   }
 }
 
 void broker::on_bye(const bye_msg& m) {
   log::info("worker {} is leaving: no more tasks for it; its running tasks will finish", m.worker_id);
+  announce_left(m.worker_id, "bye");
   workers_.retire(m.worker_id);
-  seen_.worker_left(m.worker_id, "bye");
 }
 
 // Forwards a running task's progress to its client; only the worker running
 // the task may report on it.
 void broker::on_progress(const peer& p, const progress_msg& m) {
-  worker_rec* w = workers_.by_control(p.id);
+  worker_record* w = workers_.by_control(p.id);
   if (!w) throw protocol_error("PROGRESS from a control channel that has not said HELLO");
   workers_.touch(w->id, clock_.now());
   for (slot* s : w->members) {
@@ -53,11 +51,11 @@ void broker::tick() {
   expire_workers();
   expire_deadlines();
   std::vector<std::string> gone;
-  workers_.each_watched([&](worker_rec& w) {
+  workers_.each_watched([&](worker_record& w) {
     if (out_.send(w.control_id, heartbeat_msg{instance_}) == send_status::unreachable) gone.push_back(w.id);
   });
   for (auto& id : gone) {
-    seen_.worker_left(id, "disconnected");
+    announce_left(id, "disconnected");
     lose_worker(id, "its control channel disconnected");
   }
   dispatch();
@@ -81,9 +79,15 @@ void broker::expire_workers() {
     return;
   }
   for (auto& id : workers_.expired(clock_.now(), limit)) {
-    seen_.worker_left(id, "expired");
+    announce_left(id, "expired");
     lose_worker(id, "no heartbeat within the liveness limit");
   }
+}
+
+// The monitor hears once that a worker left: a worker that said BYE has left already.
+void broker::announce_left(const std::string& worker_id, const char* reason) {
+  const worker_record* w = workers_.get(worker_id);
+  if (w && w->watched && !w->leaving) seen_.worker_left(worker_id, reason);
 }
 
 void broker::lose_worker(const std::string& worker_id, const char* why) {

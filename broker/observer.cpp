@@ -58,8 +58,9 @@ role recipient(command c, role last_in) {
 }  // namespace
 
 void observer::open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const role_keys* keys,
-                         snapshot_fn snapshot) {
+                         snapshot_fn snapshot, const worker_registry& workers) {
   snapshot_ = std::move(snapshot);
+  workers_ = &workers;
   feed_ = std::make_unique<event_feed>(ctx, loop, endpoint, keys, clock_, [this](std::string_view m) { on_subscription(m); });
   ticker_ = std::make_unique<timer>(loop, [this] { tick(); });
   ticker_->start(millis(1000), millis(1000));
@@ -81,7 +82,9 @@ void observer::replay_workers() {
   replay_due_ = false;
   last_replay_ = clock_.now();
   if (!(wanted_ & bit<mon::worker_joined>)) return;
-  book_.each([&](const std::string& id, const worker_card& c) { publish(mon::worker_joined{id, c.capacity, c.address}); });
+  workers_->each_worker([&](const worker_record& w) {
+    if (w.watched && !w.leaving) publish(mon::worker_joined{w.id, w.capacity, w.address});
+  });
 }
 
 void observer::tick() {
@@ -91,16 +94,6 @@ void observer::tick() {
     publish(sampler_.sample(clock_.now(), snapshot_(), dropped, feed_->dropped_total()));
   }
   feed_->poll();  // our sends may have taken the XPUB's edge: read subscriptions that came meanwhile
-}
-
-void observer::worker_joined(std::string_view worker, std::uint32_t capacity, const frames& f) {
-  const worker_card& c = book_.note(worker, capacity, peer_address(f));
-  if (wanted_ & bit<mon::worker_joined>) publish(mon::worker_joined{std::string(worker), c.capacity, c.address});
-}
-
-void observer::worker_left(std::string_view worker, const char* reason) {
-  const bool known = book_.forget(worker);  // a worker that said BYE has left already
-  if (known && (wanted_ & bit<mon::worker_left>)) publish(mon::worker_left{std::string(worker), reason});
 }
 
 void observer::connection(bool up, const std::string& address) {

@@ -1,5 +1,4 @@
-// What the broker tells about itself: the worker book (for STATUS with
-// workers) and, with --monitor, the event feed.
+// What the broker tells about itself, with --monitor: the event feed.
 //
 // The broker calls one hook per event from its handlers. Each hook is
 // inline and first tests one bit of wanted_, which is zero without
@@ -8,8 +7,9 @@
 // in observer.cpp. Trace hooks (received, sent) see every protocol message.
 // The stats event goes out once a second from a timer, with the rates and
 // percentiles the stats_sampler keeps; a new subscriber to worker_joined
-// gets every known worker again (at most once a second), so a monitor
-// started late still sees them.
+// gets every worker that has said HELLO and not left again (at most once a
+// second, from the worker registry), so a monitor started late still sees
+// them.
 #pragma once
 
 #include <functional>
@@ -24,7 +24,6 @@
 #include "stats_sampler.hpp"
 #include "task.hpp"
 #include "uv_handles.hpp"
-#include "worker_book.hpp"
 #include "worker_registry.hpp"
 
 namespace argon::broker {
@@ -36,19 +35,23 @@ class observer {
   using ev = common::monitor::body;
 
   explicit observer(common::clock& clk) : clock_(clk) {}
-  // Binds the monitor socket (--monitor); snapshot gives the stats event's state.
+  // Binds the monitor socket (--monitor); snapshot gives the stats event's
+  // state, workers the workers to replay to a new subscriber.
   void open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const common::role_keys* keys,
-                 snapshot_fn snapshot);
+                 snapshot_fn snapshot, const worker_registry& workers);
   // Unbinds it (before the context goes).
   void close_feed();
   [[nodiscard]] bool feeding() const { return feed_ != nullptr; }
   [[nodiscard]] std::string feed_endpoint() const { return feed_ ? feed_->endpoint() : ""; }
-  [[nodiscard]] const worker_book& book() const { return book_; }
   [[nodiscard]] event_feed* feed() { return feed_.get(); }
 
-  // Workers. f is the message that announced the worker (for its address).
-  void worker_joined(std::string_view worker, std::uint32_t capacity, const common::frames& f);
-  void worker_left(std::string_view worker, const char* reason);
+  // Workers: one said HELLO (or came back), one left (bye, expired, disconnected).
+  void worker_joined(const worker_record& w) {
+    if (wanted_ & bit<common::monitor::worker_joined>) publish(common::monitor::worker_joined{w.id, w.capacity, w.address});
+  }
+  void worker_left(std::string_view worker, const char* reason) {
+    if (wanted_ & bit<common::monitor::worker_left>) publish(common::monitor::worker_left{std::string(worker), reason});
+  }
 
   // Tasks.
   void task_submitted(const task& t) {
@@ -104,7 +107,7 @@ class observer {
   void publish(ev e) { feed_->publish(std::move(e)); }
 
   common::clock& clock_;                  // the broker's clock
-  worker_book book_;                      // HELLO details per worker
+  const worker_registry* workers_ = nullptr;  // for the replay; set with the feed
   std::uint32_t wanted_ = 0;              // bit per event kind somebody wants; 0 without --monitor
   stats_sampler sampler_;                 // rates and percentiles for the stats event
   snapshot_fn snapshot_;                  // the broker's state, for the stats event

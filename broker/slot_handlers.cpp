@@ -46,7 +46,7 @@ void broker::dispatch() {
   }
   while (!tasks_.queue().empty() && workers_.ready_count() > 0) {
     task* t = nullptr;
-    slot* s = workers_.take_ready_if([&](const worker_rec& w) { return (t = tasks_.take_next(w)) != nullptr; });
+    slot* s = workers_.take_ready_if([&](const worker_record& w) { return (t = tasks_.take_next(w)) != nullptr; });
     if (!s) break;  // no ready slot can run any queued task
     if (!tasks_.start(*t, *s)) {
       log::warn("worker {} slot is unreachable; forgetting it and requeueing task {}", s->worker->id, t->id);

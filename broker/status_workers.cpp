@@ -1,6 +1,6 @@
 // STATUS with workers: the snapshot plus one entry per worker process, from
-// the registry (slots, busy, done, last sign of life) and the worker book
-// (capacity and address from HELLO). At most max_listed_workers are
+// the registry (capacity and address from HELLO, slots, busy, done, last
+// sign of life). At most max_listed_workers are
 // listed, in id order, so the reply's header stays under its size limit.
 #include <algorithm>
 
@@ -13,13 +13,11 @@ using namespace argon::common;
 status_reply_msg broker::with_workers(status_reply_msg s) const {
   const auto now = clock_.now();
   std::vector<worker_status> list;
-  workers_.each_worker([&](const worker_rec& w) {
+  workers_.each_worker([&](const worker_record& w) {
     worker_status e;
     e.id = w.id;
-    if (const worker_card* c = seen_.book().find(w.id)) {
-      e.capacity = c->capacity;
-      e.address = c->address;
-    }
+    e.capacity = w.capacity;
+    e.address = w.address;
     e.slots = w.slots;
     e.busy = w.busy;
     e.done = w.done;

@@ -68,7 +68,7 @@ task& task_table::add(std::string_view client, submit_msg& m, zmq::message_t& pa
   return t;
 }
 
-task* task_table::take_next(const worker_rec& w) {
+task* task_table::take_next(const worker_record& w) {
   if (!w.caps) return queue_.pop();
   const capability_class& c = *w.caps;
   return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); });
@@ -204,7 +204,7 @@ std::vector<std::string> task_table::violations(const worker_registry& workers) 
   }
   if (queued != queue_.size()) found.push_back(fmt::format("{} tasks are queued but the queue holds {}", queued, queue_.size()));
   if (timed != deadlines_.size()) found.push_back(fmt::format("{} tasks have a timeout but {} deadlines are set", timed, deadlines_.size()));
-  workers.each_worker([&](const worker_rec& w) {
+  workers.each_worker([&](const worker_record& w) {
     for (const slot* s : w.members) {
       if (!s->running) continue;
       auto it = tasks_.find(s->running->key);

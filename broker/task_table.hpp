@@ -77,7 +77,7 @@ class task_table {
 
   // Takes out of the queue the best task worker w can run (any task when it
   // announced nothing); null when there is none. start() must follow at once.
-  [[nodiscard]] task* take_next(const worker_rec& w);
+  [[nodiscard]] task* take_next(const worker_record& w);
   // Runs t on slot s (taken ready from the registry): links them, counts
   // the attempt and sends TASK. False when s is unreachable: t is queued
   // again at the front of its lane, and the caller forgets the slot.

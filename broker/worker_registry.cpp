@@ -10,19 +10,19 @@ slot* worker_registry::find(std::string_view routing_id) {
   return it == slots_.end() ? nullptr : it->second.get();
 }
 
-worker_rec& worker_registry::worker_for(std::string_view worker_id) {
+worker_record& worker_registry::worker_for(std::string_view worker_id) {
   auto it = workers_.find(worker_id);
   if (it != workers_.end()) return *it->second;
-  auto w = std::make_unique<worker_rec>();
+  auto w = std::make_unique<worker_record>();
   w->id = std::string(worker_id);
   return *workers_.emplace(w->id, std::move(w)).first->second;
 }
 
-void worker_registry::unrank(worker_rec& w) {
+void worker_registry::unrank(worker_record& w) {
   if (!w.ready.empty()) eligible_.erase(rank{w.busy, w.ready.front()->ready_seq, &w});
 }
 
-void worker_registry::rerank(worker_rec& w) {
+void worker_registry::rerank(worker_record& w) {
   if (!w.ready.empty()) eligible_.insert(rank{w.busy, w.ready.front()->ready_seq, &w});
 }
 
@@ -48,7 +48,7 @@ slot& worker_registry::mark_ready(std::string_view routing_id, std::string_view 
 }
 
 void worker_registry::set_ready(slot& s) {
-  worker_rec& w = *s.worker;
+  worker_record& w = *s.worker;
   unrank(w);
   assert(!s.running);  // the task table released it
   s.state = slot_state::ready;
@@ -60,7 +60,7 @@ void worker_registry::set_ready(slot& s) {
 }
 
 void worker_registry::set_busy(slot& s) {
-  worker_rec& w = *s.worker;
+  worker_record& w = *s.worker;
   unrank(w);
   if (w.ready.front() == &s) {
     w.ready.pop_front();  // the usual case: take_ready hands out the front
@@ -75,13 +75,13 @@ void worker_registry::set_busy(slot& s) {
   rerank(w);
 }
 
-slot* worker_registry::take_from(worker_rec& w) {
+slot* worker_registry::take_from(worker_record& w) {
   slot* s = w.ready.front();
   set_busy(*s);
   return s;
 }
 
-void worker_registry::count_slots(worker_rec& w, long delta) {
+void worker_registry::count_slots(worker_record& w, long delta) {
   w.slots += delta;
   (w.caps ? w.caps->slots : any_slots_) += delta;
 }
@@ -89,14 +89,14 @@ void worker_registry::count_slots(worker_rec& w, long delta) {
 void worker_registry::announce(std::string_view worker_id, const std::optional<common::capabilities>& caps) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
-  worker_rec& w = *it->second;
+  worker_record& w = *it->second;
   if (caps && w.caps && w.caps->caps() == *caps) return;  // the usual case: nothing changed
   if (!caps && !w.caps) return;
   leave_class(w);
   if (caps) join_class(w, *caps);
 }
 
-void worker_registry::join_class(worker_rec& w, const common::capabilities& caps) {
+void worker_registry::join_class(worker_record& w, const common::capabilities& caps) {
   auto same = std::find_if(classes_.begin(), classes_.end(), [&](const auto& c) { return c->caps() == caps; });
   if (same == classes_.end()) same = classes_.insert(classes_.end(), std::make_unique<capability_class>(caps));
   any_slots_ -= w.slots;
@@ -106,7 +106,7 @@ void worker_registry::join_class(worker_rec& w, const common::capabilities& caps
 }
 
 // Back to "runs any task"; a class nobody announces any more is dropped.
-void worker_registry::leave_class(worker_rec& w) {
+void worker_registry::leave_class(worker_record& w) {
   if (!w.caps) return;
   capability_class* c = w.caps;
   c->slots -= w.slots;
@@ -122,7 +122,7 @@ bool worker_registry::can_serve(std::string_view route) const {
 
 void worker_registry::remove(slot& s) {
   assert(!s.running);  // the task table released it
-  worker_rec& w = *s.worker;
+  worker_record& w = *s.worker;
   if (s.state == slot_state::ready) set_busy(s);  // leave the ready list first
   unrank(w);
   w.busy--;
@@ -135,7 +135,7 @@ void worker_registry::remove(slot& s) {
   forget_if_empty(w);
 }
 
-void worker_registry::forget_if_empty(worker_rec& w) {
+void worker_registry::forget_if_empty(worker_record& w) {
   if (w.slots > 0 || w.watched) return;  // a watched worker stays until it is removed
   leave_class(w);
   drop_control(w);
@@ -146,7 +146,7 @@ void worker_registry::forget_if_empty(worker_rec& w) {
 void worker_registry::retire(std::string_view worker_id) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
-  worker_rec& w = *it->second;
+  worker_record& w = *it->second;
   w.leaving = true;
   std::vector<slot*> idle(w.ready.begin(), w.ready.end());
   for (slot* s : idle) remove(*s);
@@ -157,8 +157,11 @@ bool worker_registry::leaving(std::string_view worker_id) const {
   return it != workers_.end() && it->second->leaving;
 }
 
-worker_rec& worker_registry::hello(std::string_view worker_id, std::string_view control_id, common::time_point now) {
-  worker_rec& w = worker_for(worker_id);
+worker_record& worker_registry::hello(std::string_view worker_id, std::string_view control_id, common::time_point now,
+                                      std::uint32_t capacity, std::string address) {
+  worker_record& w = worker_for(worker_id);
+  if (capacity) w.capacity = capacity;
+  if (!address.empty()) w.address = std::move(address);
   drop_control(w);
   w.control_id = std::string(control_id);
   controls_[w.control_id] = &w;
@@ -170,12 +173,12 @@ worker_rec& worker_registry::hello(std::string_view worker_id, std::string_view 
   return w;
 }
 
-void worker_registry::drop_control(worker_rec& w) {
+void worker_registry::drop_control(worker_record& w) {
   auto it = controls_.find(w.control_id);
   if (it != controls_.end() && it->second == &w) controls_.erase(it);
 }
 
-worker_rec* worker_registry::by_control(std::string_view control_id) {
+worker_record* worker_registry::by_control(std::string_view control_id) {
   auto it = controls_.find(control_id);
   return it == controls_.end() ? nullptr : it->second;
 }
@@ -183,7 +186,7 @@ worker_rec* worker_registry::by_control(std::string_view control_id) {
 bool worker_registry::touch(std::string_view worker_id, common::time_point now) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return false;
-  worker_rec& w = *it->second;
+  worker_record& w = *it->second;
   w.last_seen = now;
   if (w.watched) live_.splice(live_.end(), live_, w.live_pos);  // most recently seen goes last
   return true;
@@ -191,7 +194,7 @@ bool worker_registry::touch(std::string_view worker_id, common::time_point now) 
 
 std::vector<std::string> worker_registry::expired(common::time_point now, common::millis limit) const {
   std::vector<std::string> out;
-  for (const worker_rec* w : live_) {
+  for (const worker_record* w : live_) {
     if (now - w->last_seen <= limit) break;  // the rest were seen more recently
     out.push_back(w->id);
   }
@@ -201,7 +204,7 @@ std::vector<std::string> worker_registry::expired(common::time_point now, common
 void worker_registry::remove_worker(std::string_view worker_id) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end()) return;
-  worker_rec& w = *it->second;
+  worker_record& w = *it->second;
   if (w.watched) {
     live_.erase(w.live_pos);
     w.watched = false;

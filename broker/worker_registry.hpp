@@ -32,21 +32,24 @@
 
 namespace argon::broker {
 
-struct worker_rec;
+struct worker_record;
 
 // A slot's state; a slot runs at most one task.
 enum class slot_state { ready, busy };
 
 struct slot {
   std::string routing_id;          // the REQ socket's routing id at the broker
-  worker_rec* worker = nullptr;    // owning worker process
+  worker_record* worker = nullptr;    // owning worker process
   slot_state state = slot_state::ready;  // ready or busy
   task* running = nullptr;         // the task it runs; set and cleared only by the task table
   std::uint64_t ready_seq = 0;     // when it last became ready (LRU order)
 };
 
-struct worker_rec {
+// One worker process: what the broker knows of it, from its slots and its HELLO.
+struct worker_record {
   std::string id;                  // worker id from READY/DONE/HELLO
+  std::uint32_t capacity = 0;      // slots announced in HELLO; 0 when unknown
+  std::string address;             // its control channel's peer address; "" when unknown
   std::deque<slot*> ready;         // its ready slots, least recently used first
   std::vector<slot*> members;      // all its slots
   std::size_t slots = 0;           // slots known
@@ -57,7 +60,7 @@ struct worker_rec {
   bool watched = false;            // has a control channel, so it can expire
   bool leaving = false;            // said BYE: gets no more tasks; its slots go as they finish
   capability_class* caps = nullptr; // what it runs, as announced; null: any task
-  std::list<worker_rec*>::iterator live_pos;  // its place in the oldest-first list
+  std::list<worker_record*>::iterator live_pos;  // its place in the oldest-first list
 };
 
 // Transparent hashing so lookups by string_view allocate nothing.
@@ -72,12 +75,12 @@ class worker_registry {
   [[nodiscard]] slot* find(std::string_view routing_id);
   // Records a slot (new or known) as ready under a worker id; returns it.
   slot& mark_ready(std::string_view routing_id, std::string_view worker_id);
-  // Offers each worker with a ready slot, best first, to pick (worker_rec&) -> bool;
+  // Offers each worker with a ready slot, best first, to pick (worker_record&) -> bool;
   // the first that picks has its best slot marked busy and returned. Null if
   // nobody picked. The task table then links the slot to its task.
   template <class Pick> [[nodiscard]] slot* take_ready_if(Pick pick) {
     for (const rank& r : eligible_) {
-      worker_rec* w = std::get<2>(r);
+      worker_record* w = std::get<2>(r);
       if (pick(*w)) return take_from(*w);
     }
     return nullptr;
@@ -91,9 +94,16 @@ class worker_registry {
   void remove(slot& s);
 
   // Registers a worker's control channel; it is then expected to stay alive.
-  worker_rec& hello(std::string_view worker_id, std::string_view control_id, common::time_point now);
+  // A capacity of 0 or an empty address keeps the one already known.
+  worker_record& hello(std::string_view worker_id, std::string_view control_id, common::time_point now,
+                       std::uint32_t capacity = 0, std::string address = "");
+  // The worker with this id, or null.
+  [[nodiscard]] const worker_record* get(std::string_view worker_id) const {
+    auto it = workers_.find(worker_id);
+    return it == workers_.end() ? nullptr : it->second.get();
+  }
   // The worker whose control channel has this routing id, or null.
-  [[nodiscard]] worker_rec* by_control(std::string_view control_id);
+  [[nodiscard]] worker_record* by_control(std::string_view control_id);
   // Notes a sign of life from a worker; false if no such worker is known.
   bool touch(std::string_view worker_id, common::time_point now);
   // Watched workers silent for longer than limit, oldest first.
@@ -117,7 +127,7 @@ class worker_registry {
   }
   // Calls fn for every watched worker.
   template <class F> void each_watched(F fn) {
-    for (worker_rec* w : live_) fn(*w);
+    for (worker_record* w : live_) fn(*w);
   }
 
   [[nodiscard]] std::size_t slot_count() const { return slots_.size(); }
@@ -126,24 +136,24 @@ class worker_registry {
   [[nodiscard]] std::size_t worker_count() const { return workers_.size(); }
 
  private:
-  using rank = std::tuple<std::size_t, std::uint64_t, worker_rec*>;  // busy, oldest ready seq, worker
-  worker_rec& worker_for(std::string_view worker_id);
-  void unrank(worker_rec& w);
-  void rerank(worker_rec& w);
+  using rank = std::tuple<std::size_t, std::uint64_t, worker_record*>;  // busy, oldest ready seq, worker
+  worker_record& worker_for(std::string_view worker_id);
+  void unrank(worker_record& w);
+  void rerank(worker_record& w);
   void set_busy(slot& s);
   void set_ready(slot& s);
-  void forget_if_empty(worker_rec& w);
-  slot* take_from(worker_rec& w);
-  void count_slots(worker_rec& w, long delta);
-  void join_class(worker_rec& w, const common::capabilities& caps);
-  void leave_class(worker_rec& w);
-  void drop_control(worker_rec& w);
+  void forget_if_empty(worker_record& w);
+  slot* take_from(worker_record& w);
+  void count_slots(worker_record& w, long delta);
+  void join_class(worker_record& w, const common::capabilities& caps);
+  void leave_class(worker_record& w);
+  void drop_control(worker_record& w);
 
   std::unordered_map<std::string, std::unique_ptr<slot>, string_hash, std::equal_to<>> slots_;  // by routing id
-  std::unordered_map<std::string, std::unique_ptr<worker_rec>, string_hash, std::equal_to<>> workers_;  // by id
+  std::unordered_map<std::string, std::unique_ptr<worker_record>, string_hash, std::equal_to<>> workers_;  // by id
   std::set<rank> eligible_;   // workers with a ready slot, best first
-  std::list<worker_rec*> live_;  // watched workers, least recently seen first
-  std::unordered_map<std::string, worker_rec*, string_hash, std::equal_to<>> controls_;  // by control routing id
+  std::list<worker_record*> live_;  // watched workers, least recently seen first
+  std::unordered_map<std::string, worker_record*, string_hash, std::equal_to<>> controls_;  // by control routing id
   std::list<std::unique_ptr<capability_class>> classes_;  // distinct announcements in use
   std::size_t any_slots_ = 0;  // slots of workers that run any task
   std::size_t busy_ = 0;      // busy slots in all workers

@@ -62,7 +62,7 @@ struct fixture {
   // Takes slot-1 and starts the best queued task on it.
   task* start_next() {
     task* t = nullptr;
-    slot* s = workers.take_ready_if([&](const worker_rec& w) { return (t = table.take_next(w)) != nullptr; });
+    slot* s = workers.take_ready_if([&](const worker_record& w) { return (t = table.take_next(w)) != nullptr; });
     if (!s) return nullptr;
     return table.start(*t, *s) ? t : nullptr;
   }

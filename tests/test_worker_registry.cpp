@@ -8,7 +8,7 @@ using namespace argon::broker;
 namespace {
 
 // The best ready slot of any worker, marked busy; null when none is ready.
-slot* take_any(worker_registry& r) { return r.take_ready_if([](const worker_rec&) { return true; }); }
+slot* take_any(worker_registry& r) { return r.take_ready_if([](const worker_record&) { return true; }); }
 
 }  // namespace
 
