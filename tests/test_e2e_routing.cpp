@@ -2,6 +2,7 @@
 // reaches a worker that runs it, never one that would fail it for lack of a
 // handler or of --allow-exec; a task nobody runs fails at once.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <future>
 
@@ -36,10 +37,10 @@ TEST_CASE("a named task reaches only the worker that defines it, and shared name
   REQUIRE(sys.wait_for_slots(4));
   client c(client_options_for(sys));
   std::vector<std::future<result>> upper, echo;
-  for (int i = 0; i < 40; ++i) upper.push_back(c.submit("upper", "word " + std::to_string(i)));
-  for (int i = 0; i < 40; ++i) echo.push_back(c.submit("echo", "e" + std::to_string(i)));
-  CHECK(first_failure(upper, [](int i) { return "WORD " + std::to_string(i); }) == "ok");
-  CHECK(first_failure(echo, [](int i) { return "e" + std::to_string(i); }) == "ok");
+  for (int i = 0; i < 40; ++i) upper.push_back(c.submit("upper", fmt::format("word {}", i)));
+  for (int i = 0; i < 40; ++i) echo.push_back(c.submit("echo", fmt::format("e{}", i)));
+  CHECK(first_failure(upper, [](int i) { return fmt::format("WORD {}", i); }) == "ok");
+  CHECK(first_failure(echo, [](int i) { return fmt::format("e{}", i); }) == "ok");
   result unknown = c.call("no-such-task", "x");
   CHECK(unknown.error_kind() == "unknown_task");
   CHECK(unknown.error_message().find("no-such-task") != std::string::npos);
@@ -52,8 +53,8 @@ TEST_CASE("client-named programs reach only a worker that allows them; others ar
   REQUIRE(sys.wait_for_slots(4));
   client c(client_options_for(sys));
   std::vector<std::future<result>> runs;
-  for (int i = 0; i < 40; ++i) runs.push_back(c.exec({"/usr/bin/tr", "a-z", "A-Z"}, "p" + std::to_string(i)));
-  CHECK(first_failure(runs, [](int i) { return "P" + std::to_string(i); }) == "ok");
+  for (int i = 0; i < 40; ++i) runs.push_back(c.exec({"/usr/bin/tr", "a-z", "A-Z"}, fmt::format("p{}", i)));
+  CHECK(first_failure(runs, [](int i) { return fmt::format("P{}", i); }) == "ok");
   result refused = c.exec({"/bin/ls", "/"}, "").get();
   CHECK(refused.error_kind() == "not_allowed");
   CHECK(refused.error_message().find("no connected worker allows /bin/ls") != std::string::npos);

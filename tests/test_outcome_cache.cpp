@@ -1,6 +1,7 @@
 // The finished-task cache: outcomes are kept for their TTL, found by key,
 // replaced on a second put, and forced out oldest first by the byte budget.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "outcome_cache.hpp"
 
@@ -62,7 +63,7 @@ TEST_CASE("a second put replaces the first and charges once") {
 TEST_CASE("the byte budget forces out the oldest outcomes, never more than needed") {
   fake_clock clk;
   broker::outcome_cache c(60s, 4096);
-  for (int i = 0; i < 10; ++i) c.put("k" + std::to_string(i), result_msg{"x"}, bytes(1000), clk.now());
+  for (int i = 0; i < 10; ++i) c.put(fmt::format("k{}", i), result_msg{"x"}, bytes(1000), clk.now());
   CHECK(c.bytes() <= 4096);
   CHECK(c.size() == 3);
   CHECK_FALSE(c.find("k6"));

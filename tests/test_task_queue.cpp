@@ -9,9 +9,12 @@ using namespace argon;
 using argon::common::priority;
 
 namespace {
-broker::task& make(std::deque<broker::task>& store, const std::string& id, priority p, std::size_t bytes = 0) {
+// A task on route "" unless one is given.
+broker::task& make(std::deque<broker::task>& store, const std::string& id, priority p, std::size_t bytes = 0,
+                   const std::string& route = "") {
   auto& t = store.emplace_back();
   t.id = id;
+  t.route = route;
   t.pri = t.lane = p;
   t.payload.rebuild(bytes);
   return t;
@@ -124,12 +127,10 @@ TEST_CASE("aging works per route and keeps the lane counts right") {
   std::deque<broker::task> store;
   broker::task_queue q;
   common::fake_clock clk;
-  auto& old_low = make(store, "old", priority::low);
-  old_low.route = "x";
+  auto& old_low = make(store, "old", priority::low, 0, "x");
   q.push(old_low, clk.now());
   clk.advance(std::chrono::milliseconds(500));
-  auto& fresh = make(store, "fresh", priority::normal);
-  fresh.route = "y";
+  auto& fresh = make(store, "fresh", priority::normal, 0, "y");
   q.push(fresh, clk.now());
   CHECK(q.promote(clk.now(), std::chrono::milliseconds(100)) == 1);
   CHECK(q.size(priority::low) == 0);
