@@ -1,0 +1,296 @@
+// The broker's observer: without a feed its hooks publish nothing and only
+// the worker book follows HELLO and departures; with a feed, each hook's
+// event reaches a subscriber of exactly that event, with the fields taken
+// from the broker's objects, once that subscription has reached the
+// observer; a worker that already left is not announced twice; a new
+// worker_joined subscriber gets every known worker replayed; the stats
+// event carries the broker's snapshot and the waits and run times the
+// hooks recorded. The clock is fake; the loop is pumped by the test (the
+// stats tick is a real one-second timer, so those cases wait for it).
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "loop_pump.hpp"
+#include "observer.hpp"
+
+using namespace argon;
+using namespace argon::broker;
+using namespace argon::common;
+using namespace argon::test;
+namespace mon = argon::common::monitor;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A task and the slot running it, as the broker would hold them.
+struct scene {
+  explicit scene(const common::clock& clk) {
+    w.id = "W1";
+    s.routing_id = "sW1.0";
+    s.worker = &w;
+    t.id = "t1";
+    t.client = "C1";
+    t.name = "echo";
+    t.pri = priority::high;
+    t.payload = zmq::message_t("abc", 3);
+    t.attempt = 2;
+    t.queued_at = clk.now() - 1750ms;
+    t.started_at = clk.now() - 1500ms;  // waited 250 ms, has run 1500 ms
+    t.running_on = &s;
+  }
+  worker_rec w;
+  slot s;
+  task t;
+};
+
+// Every hook once, in a fixed order.
+void fire_all(observer& obs, scene& sc) {
+  frames f;  // no socket metadata: the address is unknown
+  obs.worker_joined("W1", 4, f);
+  obs.task_submitted(sc.t);
+  obs.received("C1", message{role::client, submit_msg{"t1", "echo", priority::high, 0, 1, {}}, zmq::message_t("abc", 3)});
+  obs.task_dispatched(sc.t, sc.s);
+  obs.task_progress("t1", 40, "under way");
+  obs.task_requeued(sc.t, "worker_lost");
+  obs.task_concluded(sc.t, result_msg{"t1"});
+  obs.task_concluded(sc.t, failed_msg{"t1", "task_error", "boom"});
+  obs.task_refused("t2", "not_allowed", "no such program");
+  obs.sent("C2", busy_msg{"t3", 5, 5, 2, 100, "queue_full"}, 0);
+  obs.sent("wW1", command::cancel, "t1");
+  obs.auth_failed("192.0.2.7", "CURVE", "unknown CURVE key (wrong keyfile?)");
+  obs.connection(true, "127.0.0.1:5000");
+  obs.connection(false, "127.0.0.1:5000");
+  obs.worker_left("W1", "bye");
+}
+
+// An observer with a feed on inproc, on a loop the test pumps.
+struct observer_rig {
+  observer_rig() {
+    obs.open_feed(ctx, loop.get(), "inproc://argon-test-observer", nullptr, [] {
+      status_reply_msg s;
+      s.workers = 2;
+      s.slots = 5;
+      s.busy_slots = 1;
+      s.queue_high = 3;
+      s.queue_limit = 100;
+      return s;
+    });
+  }
+  ~observer_rig() { obs.close_feed(); }
+
+  // A SUB subscribed to prefix; returns once the observer knows of it.
+  std::unique_ptr<zmq::socket_t> subscribe(const std::string& prefix, std::size_t kind) {
+    auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::sub);
+    s->set(zmq::sockopt::linger, 0);
+    s->set(zmq::sockopt::subscribe, prefix);
+    s->connect(obs.feed_endpoint());
+    REQUIRE(pump_until(loop.get(), [&] { return obs.feed()->subscriptions().wants(kind); }));
+    return s;
+  }
+  // The next event on s; empty if none within limit.
+  std::optional<mon::event> next(zmq::socket_t& s, std::chrono::milliseconds limit = 5s) {
+    std::optional<mon::event> got;
+    pump_until(loop.get(), [&] {
+      zmq::message_t topic, map;
+      if (!s.recv(topic, zmq::recv_flags::dontwait)) return false;
+      REQUIRE(s.recv(map, zmq::recv_flags::none));
+      got = mon::decode(topic.to_string_view(), map.to_string_view());
+      return true;
+    }, limit);
+    return got;
+  }
+  // Every event on s until none comes for quiet.
+  std::vector<mon::body> drain(zmq::socket_t& s, std::chrono::milliseconds quiet = 150ms) {
+    std::vector<mon::body> out;
+    while (auto e = next(s, quiet)) out.push_back(std::move(e->content));
+    return out;
+  }
+
+  zmq::context_t ctx;
+  event_loop loop;
+  fake_clock clk;
+  observer obs{clk};
+};
+
+template <class T> constexpr std::size_t kind_no = mon::kind_index<T>();
+
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("without a feed the hooks publish nothing, and the worker book follows HELLO and departures") {
+  fake_clock clk;
+  observer obs(clk);
+  scene sc(clk);
+  CHECK_FALSE(obs.feeding());
+  CHECK(obs.feed_endpoint().empty());
+  CHECK_FALSE(obs.wants_connections());
+  fire_all(obs, sc);  // ends with W1 leaving
+  CHECK(obs.book().find("W1") == nullptr);
+  frames f;
+  obs.worker_joined("W2", 3, f);
+  obs.worker_joined("W2", 0, f);  // a returning worker's heartbeat: capacity unknown, the known one stays
+  REQUIRE(obs.book().find("W2") != nullptr);
+  CHECK(obs.book().find("W2")->capacity == 3);
+  obs.worker_left("W2", "expired");
+  CHECK(obs.book().find("W2") == nullptr);
+}
+
+TEST_CASE("each hook's event reaches a subscriber of exactly that event, with the broker's fields") {
+  // One subscription at a time, so a hook that tested the wrong bit would publish nothing.
+  struct expectation {
+    std::string prefix;                               // what the subscriber asks for
+    std::size_t kind;                                 // the bit that must become wanted
+    std::function<void(const std::vector<mon::body>&)> check;  // what it must receive from fire_all
+  };
+  const std::vector<expectation> table{
+      {"worker_joined", kind_no<mon::worker_joined>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::worker_joined{"W1", 4, ""}});
+       }},
+      {"worker_left", kind_no<mon::worker_left>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::worker_left{"W1", "bye"}});
+       }},
+      {"task_submitted", kind_no<mon::task_submitted>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::task_submitted{"t1", "echo", "high", 3, "C1"}});
+       }},
+      {"task_dispatched", kind_no<mon::task_dispatched>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::task_dispatched{"t1", "W1", 2, 250.0}});
+       }},
+      {"task_progress", kind_no<mon::task_progress>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::task_progress{"t1", 40, "under way"}});
+       }},
+      {"task_requeued", kind_no<mon::task_requeued>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::task_requeued{"t1", 2, "worker_lost"}});
+       }},
+      {"task_done", kind_no<mon::task_done>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::task_done{"t1", "W1", 1500.0}});
+       }},
+      {"task_failed", kind_no<mon::task_failed>, [](auto& evs) {
+         REQUIRE(evs.size() == 2);  // the worker's failure, then a SUBMIT refused at once
+         CHECK(evs[0] == mon::body{mon::task_failed{"t1", "task_error", "boom", "W1"}});
+         CHECK(evs[1] == mon::body{mon::task_failed{"t2", "not_allowed", "no such program", ""}});
+       }},
+      {"busy", kind_no<mon::busy>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::busy{"queue_full", 5, 5}});
+       }},
+      {"auth_failed", kind_no<mon::auth_failed>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::auth_failed{"192.0.2.7", "CURVE", "unknown CURVE key (wrong keyfile?)"}});
+       }},
+      {"connected", kind_no<mon::connected>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::connected{"127.0.0.1:5000"}});
+       }},
+      {"disconnected", kind_no<mon::disconnected>, [](auto& evs) {
+         REQUIRE(evs.size() == 1);
+         CHECK(evs[0] == mon::body{mon::disconnected{"127.0.0.1:5000"}});
+       }},
+      {"trace", kind_no<mon::trace>, [](auto& evs) {
+         REQUIRE(evs.size() == 4);  // SUBMIT in; TASK, BUSY and CANCEL out
+         CHECK(evs[0] == mon::body{mon::trace{"in", "SUBMIT", "t1", "C1", "client", 3, "task=echo pri=high"}});
+         CHECK(evs[1] == mon::body{mon::trace{"out", "TASK", "t1", "sW1.0", "slot", 3, "task=echo attempt=2"}});
+         const auto& busy = std::get<mon::trace>(evs[2]);
+         CHECK(busy.direction == "out");
+         CHECK(busy.command == "BUSY");
+         CHECK(busy.id == "t3");
+         CHECK(busy.role == "client");
+         CHECK(busy.detail == "reason=queue_full depth=5/5");
+         CHECK(evs[3] == mon::body{mon::trace{"out", "CANCEL", "t1", "wW1", "control", 0, ""}});
+       }},
+  };
+  for (const auto& e : table) {
+    INFO("subscribed to ", e.prefix);
+    observer_rig rig;
+    scene sc(rig.clk);
+    auto sub = rig.subscribe(e.prefix, e.kind);
+    CHECK(rig.obs.feed()->subscriptions().wanted() == (1u << e.kind));
+    fire_all(rig.obs, sc);
+    e.check(rig.drain(*sub));
+  }
+}
+
+TEST_CASE("a worker that already left is not announced as leaving again") {
+  observer_rig rig;
+  auto sub = rig.subscribe("worker_left", kind_no<mon::worker_left>);
+  rig.obs.worker_left("ghost", "expired");  // never joined, or said BYE already
+  frames f;
+  rig.obs.worker_joined("W1", 1, f);
+  rig.obs.worker_left("W1", "bye");
+  rig.obs.worker_left("W1", "disconnected");  // its sockets closing after the BYE
+  auto evs = rig.drain(*sub);
+  REQUIRE(evs.size() == 1);
+  CHECK(evs[0] == mon::body{mon::worker_left{"W1", "bye"}});
+}
+
+TEST_CASE("a new worker_joined subscriber gets every known worker, even those that joined before it") {
+  observer_rig rig;
+  frames f;
+  rig.obs.worker_joined("W1", 2, f);
+  rig.obs.worker_joined("W2", 3, f);
+  rig.obs.worker_joined("W3", 1, f);
+  rig.obs.worker_left("W3", "bye");
+  auto first = rig.subscribe("worker_joined", kind_no<mon::worker_joined>);
+  std::set<std::string> seen;
+  for (auto& e : rig.drain(*first)) {
+    const auto& j = std::get<mon::worker_joined>(e);
+    seen.insert(j.worker);
+    CHECK(j.capacity == (j.worker == "W1" ? 2u : 3u));
+  }
+  CHECK(seen == std::set<std::string>{"W1", "W2"});
+  // A second monitor within the same second is served at the next tick.
+  auto second = rig.subscribe("worker_", kind_no<mon::worker_left>);
+  seen.clear();
+  for (int i = 0; i < 2; ++i) {
+    auto e = rig.next(*second, 5s);
+    REQUIRE(e);
+    seen.insert(std::get<mon::worker_joined>(e->content).worker);
+  }
+  CHECK(seen == std::set<std::string>{"W1", "W2"});
+}
+
+TEST_CASE("the stats event carries the broker's snapshot and the waits and run times the hooks recorded") {
+  observer_rig rig;
+  scene sc(rig.clk);
+  auto sub = rig.subscribe("stats", kind_no<mon::stats>);
+  rig.obs.task_dispatched(sc.t, sc.s);
+  rig.obs.task_concluded(sc.t, result_msg{"t1"});
+  auto e = rig.next(*sub, 5s);  // the tick is once a second
+  REQUIRE(e);
+  const auto& st = std::get<mon::stats>(e->content);
+  CHECK(st.workers == 2);
+  CHECK(st.slots == 5);
+  CHECK(st.busy_slots == 1);
+  CHECK(st.queue_high == 3);
+  CHECK(st.queue_limit == 100);
+  CHECK(st.wait_p50_ms == doctest::Approx(250.0).epsilon(0.1));
+  CHECK(st.run_p50_ms == doctest::Approx(1500.0).epsilon(0.1));
+  CHECK(st.dropped == 0);
+  CHECK(st.dropped_total == 0);
+}
+
+TEST_CASE("after close_feed the hooks are quiet again") {
+  observer_rig rig;
+  scene sc(rig.clk);
+  auto sub = rig.subscribe("", kind_no<mon::trace>);
+  CHECK(rig.obs.feeding());
+  CHECK(rig.obs.wants_connections());
+  rig.obs.close_feed();
+  CHECK_FALSE(rig.obs.feeding());
+  CHECK_FALSE(rig.obs.wants_connections());
+  fire_all(rig.obs, sc);  // must not touch the closed feed
+  CHECK(rig.obs.book().find("W1") == nullptr);
+}
+}
