@@ -205,3 +205,54 @@ TEST_CASE("the log limiter lets 20 lines a second through and counts the rest") 
   CHECK(limit.suppressed() == 0);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("the monitor hears once that a worker left: a worker that said BYE is not announced again when it disconnects") {
+  fixture f(0, 50);  // a 50 ms tick, so an unreachable control channel is noticed soon
+  f.b.reset();
+  f.cfg.monitor = "tcp://127.0.0.1:*";
+  f.b = std::make_unique<broker::broker>(f.cfg, f.clk, f.loop.get());
+  zmq::context_t ctx;
+  zmq::socket_t sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::linger, 0);
+  sub.set(zmq::sockopt::subscribe, "worker_");
+  sub.connect(f.b->monitor_endpoint());
+  std::vector<monitor::body> seen;
+  auto read_events = [&] {
+    zmq::message_t topic, map;
+    while (sub.recv(topic, zmq::recv_flags::dontwait)) {
+      REQUIRE(sub.recv(map, zmq::recv_flags::none));
+      seen.push_back(monitor::decode(topic.to_string_view(), map.to_string_view()).content);
+    }
+  };
+  auto joined = [&](std::size_t n) {
+    return f.pump_until([&] {
+      read_events();
+      return std::count_if(seen.begin(), seen.end(), [](auto& e) { return std::holds_alternative<monitor::worker_joined>(e); }) >= static_cast<long>(n);
+    });
+  };
+  // The subscription takes a moment to reach the broker: say HELLO until it is heard.
+  auto leaving = std::make_unique<raw_peer>(f.b->endpoint(), nullptr, nullptr);
+  auto vanishing = std::make_unique<raw_peer>(f.b->endpoint(), nullptr, nullptr);
+  leaving->send(role::control, hello_msg{"W1", 1, "test"});
+  while (!joined(1)) leaving->send(role::control, hello_msg{"W1", 1, "test"});
+  vanishing->send(role::control, hello_msg{"W2", 1, "test"});
+  REQUIRE(joined(2));
+  leaving->send(role::control, bye_msg{"W1"});
+  REQUIRE(f.pump_until([&] { read_events(); return std::holds_alternative<monitor::worker_left>(seen.back()); }));
+  leaving.reset();  // both control channels disconnect; the tick's heartbeat finds them gone
+  vanishing.reset();
+  REQUIRE(f.pump_until([&] {
+    read_events();
+    return std::count_if(seen.begin(), seen.end(), [](auto& e) { return std::holds_alternative<monitor::worker_left>(e); }) >= 2;
+  }));
+  f.settle();
+  read_events();
+  std::vector<monitor::worker_left> left;
+  for (auto& e : seen)
+    if (auto* l = std::get_if<monitor::worker_left>(&e)) left.push_back(*l);
+  REQUIRE(left.size() == 2);
+  CHECK(left[0] == monitor::worker_left{"W1", "bye"});
+  CHECK(left[1] == monitor::worker_left{"W2", "disconnected"});
+}
+}

@@ -1,9 +1,8 @@
-// The broker's observer: without a feed its hooks publish nothing and only
-// the worker book follows HELLO and departures; with a feed, each hook's
-// event reaches a subscriber of exactly that event, with the fields taken
-// from the broker's objects, once that subscription has reached the
-// observer; a worker that already left is not announced twice; a new
-// worker_joined subscriber gets every known worker replayed; the stats
+// The broker's observer: without a feed its hooks publish nothing; with a
+// feed, each hook's event reaches a subscriber of exactly that event, with
+// the fields taken from the broker's objects, once that subscription has
+// reached the observer; a new worker_joined subscriber gets every worker of
+// the registry that said HELLO and has not left replayed; the stats
 // event carries the broker's snapshot and the waits and run times the
 // hooks recorded. The clock is fake; the loop is pumped by the test (the
 // stats tick is a real one-second timer, so those cases wait for it).
@@ -32,6 +31,7 @@ namespace {
 struct scene {
   explicit scene(const common::clock& clk) {
     w.id = "W1";
+    w.capacity = 4;
     s.routing_id = "sW1.0";
     s.worker = &w;
     t.id = "t1";
@@ -44,25 +44,25 @@ struct scene {
     t.started_at = clk.now() - 1500ms;  // waited 250 ms, has run 1500 ms
     t.running_on = &s;
   }
-  worker_rec w;
+  worker_record w;
   slot s;
   task t;
 };
 
 // Every hook once, in a fixed order.
 void fire_all(observer& obs, scene& sc) {
-  frames f;  // no socket metadata: the address is unknown
-  obs.worker_joined("W1", 4, f);
+  obs.worker_joined(sc.w);
   obs.task_submitted(sc.t);
   obs.received("C1", message{role::client, submit_msg{"t1", "echo", priority::high, 0, 1, {}}, zmq::message_t("abc", 3)});
+  obs.sent("sW1.0", task_msg{"t1", "echo", 2, 0, {}}, 3);  // the outbox's TASK, then the dispatch
   obs.task_dispatched(sc.t, sc.s);
   obs.task_progress("t1", 40, "under way");
   obs.task_requeued(sc.t, "worker_lost");
-  obs.task_concluded(sc.t, result_msg{"t1"});
-  obs.task_concluded(sc.t, failed_msg{"t1", "task_error", "boom"});
+  obs.task_finished(sc.t, result_msg{"t1"});
+  obs.task_finished(sc.t, failed_msg{"t1", "task_error", "boom"});
   obs.task_refused("t2", "not_allowed", "no such program");
   obs.sent("C2", busy_msg{"t3", 5, 5, 2, 100, "queue_full"}, 0);
-  obs.sent("wW1", command::cancel, "t1");
+  obs.sent("wW1", cancel_msg{"t1"}, 0);
   obs.auth_failed("192.0.2.7", "CURVE", "unknown CURVE key (wrong keyfile?)");
   obs.connection(true, "127.0.0.1:5000");
   obs.connection(false, "127.0.0.1:5000");
@@ -80,7 +80,7 @@ struct observer_rig {
       s.queue_high = 3;
       s.queue_limit = 100;
       return s;
-    });
+    }, workers);
   }
   ~observer_rig() { obs.close_feed(); }
 
@@ -115,6 +115,7 @@ struct observer_rig {
   zmq::context_t ctx;
   event_loop loop;
   fake_clock clk;
+  worker_registry workers;
   observer obs{clk};
 };
 
@@ -123,22 +124,16 @@ template <class T> constexpr std::size_t kind_no = mon::kind_index<T>();
 }  // namespace
 
 TEST_SUITE("unit") {
-TEST_CASE("without a feed the hooks publish nothing, and the worker book follows HELLO and departures") {
+TEST_CASE("without a feed the hooks publish nothing and need nothing") {
   fake_clock clk;
   observer obs(clk);
   scene sc(clk);
   CHECK_FALSE(obs.feeding());
   CHECK(obs.feed_endpoint().empty());
   CHECK_FALSE(obs.wants_connections());
-  fire_all(obs, sc);  // ends with W1 leaving
-  CHECK(obs.book().find("W1") == nullptr);
-  frames f;
-  obs.worker_joined("W2", 3, f);
-  obs.worker_joined("W2", 0, f);  // a returning worker's heartbeat: capacity unknown, the known one stays
-  REQUIRE(obs.book().find("W2") != nullptr);
-  CHECK(obs.book().find("W2")->capacity == 3);
-  obs.worker_left("W2", "expired");
-  CHECK(obs.book().find("W2") == nullptr);
+  CHECK(obs.feed() == nullptr);
+  fire_all(obs, sc);  // no feed and no registry: every hook returns at its first test
+  CHECK_FALSE(obs.feeding());
 }
 
 TEST_CASE("each hook's event reaches a subscriber of exactly that event, with the broker's fields") {
@@ -222,26 +217,13 @@ TEST_CASE("each hook's event reaches a subscriber of exactly that event, with th
   }
 }
 
-TEST_CASE("a worker that already left is not announced as leaving again") {
+TEST_CASE("a new worker_joined subscriber gets every worker that said HELLO and has not left, even those that joined before it") {
   observer_rig rig;
-  auto sub = rig.subscribe("worker_left", kind_no<mon::worker_left>);
-  rig.obs.worker_left("ghost", "expired");  // never joined, or said BYE already
-  frames f;
-  rig.obs.worker_joined("W1", 1, f);
-  rig.obs.worker_left("W1", "bye");
-  rig.obs.worker_left("W1", "disconnected");  // its sockets closing after the BYE
-  auto evs = rig.drain(*sub);
-  REQUIRE(evs.size() == 1);
-  CHECK(evs[0] == mon::body{mon::worker_left{"W1", "bye"}});
-}
-
-TEST_CASE("a new worker_joined subscriber gets every known worker, even those that joined before it") {
-  observer_rig rig;
-  frames f;
-  rig.obs.worker_joined("W1", 2, f);
-  rig.obs.worker_joined("W2", 3, f);
-  rig.obs.worker_joined("W3", 1, f);
-  rig.obs.worker_left("W3", "bye");
+  rig.workers.hello("W1", "cW1", rig.clk.now(), 2, "");
+  rig.workers.hello("W2", "cW2", rig.clk.now(), 3, "");
+  rig.workers.hello("W3", "cW3", rig.clk.now(), 1, "");
+  rig.workers.retire("W3");      // said BYE
+  rig.workers.mark_ready("sW4.0", "W4");  // slots only, no HELLO: nothing to announce
   auto first = rig.subscribe("worker_joined", kind_no<mon::worker_joined>);
   std::set<std::string> seen;
   for (auto& e : rig.drain(*first)) {
@@ -266,7 +248,7 @@ TEST_CASE("the stats event carries the broker's snapshot and the waits and run t
   scene sc(rig.clk);
   auto sub = rig.subscribe("stats", kind_no<mon::stats>);
   rig.obs.task_dispatched(sc.t, sc.s);
-  rig.obs.task_concluded(sc.t, result_msg{"t1"});
+  rig.obs.task_finished(sc.t, result_msg{"t1"});
   auto e = rig.next(*sub, 5s);  // the tick is once a second
   REQUIRE(e);
   const auto& st = std::get<mon::stats>(e->content);
@@ -291,6 +273,6 @@ TEST_CASE("after close_feed the hooks are quiet again") {
   CHECK_FALSE(rig.obs.feeding());
   CHECK_FALSE(rig.obs.wants_connections());
   fire_all(rig.obs, sc);  // must not touch the closed feed
-  CHECK(rig.obs.book().find("W1") == nullptr);
+  CHECK(rig.obs.feed() == nullptr);
 }
 }
