@@ -1,11 +1,14 @@
 // argon-broker: parses flags, loads keys, runs the broker until SIGINT or SIGTERM,
 // then drains: accepted tasks finish and their results are sent before it exits 0.
+// A bad flag, key or endpoint exits 2; any other failure prints one line and
+// exits with its code (common/exit_code.hpp, docs/operations.md).
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
 
 #include "broker.hpp"
+#include "exit_code.hpp"
 #include "log.hpp"
 #include "uv_handles.hpp"
 
@@ -123,17 +126,20 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-broker: hands tasks from clients to ready worker slots"};
   flags f;
   add_flags(app, f);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? common::exit_ok : common::exit_usage;
+  }
   common::log::set_program("argon-broker");
   common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);
   try {
     return run(make_config(f), common::millis(static_cast<long>(f.drain_timeout * 1000)));
-  } catch (const common::config_error& e) {
-    std::cerr << "argon-broker: " << e.what() << "\n";
-    return 2;
   } catch (const zmq::error_t& e) {
-    std::cerr << "argon-broker: cannot listen: " << e.what() << "\n";
-    return 2;
+    std::cerr << "argon-broker: error: cannot listen: " << e.what() << "\n";
+    return common::exit_usage;
+  } catch (...) {
+    return common::report_fatal("argon-broker");
   }
 }

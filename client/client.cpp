@@ -84,13 +84,17 @@ std::future<result> client::exec(std::vector<std::string> argv, std::string stdi
   return future;
 }
 
+// A blocking call from the I/O thread is a bug in the calling program, yet it
+// throws rather than asserts: the client is a library, an assertion would
+// vanish under NDEBUG and leave the program hung waiting for itself, and the
+// caller's own code can catch it and see which call was wrong.
 result client::call(std::string name, std::string payload, submit_options opts) {
-  if (session_->on_io_thread()) throw std::logic_error("client::call would block the client's own I/O thread");
+  if (session_->on_io_thread()) throw usage_error("client::call would block the client's own I/O thread");
   return submit(std::move(name), std::move(payload), opts).get();
 }
 
 common::status_reply_msg client::status(bool with_workers) {
-  if (session_->on_io_thread()) throw std::logic_error("client::status would block the client's own I/O thread");
+  if (session_->on_io_thread()) throw usage_error("client::status would block the client's own I/O thread");
   auto waiter = std::make_shared<std::promise<common::status_reply_msg>>();
   auto reply = waiter->get_future();
   session* s = session_.get();

@@ -7,7 +7,7 @@
 namespace argon {
 
 task_failed::task_failed(std::string kind, const std::string& message)
-    : std::runtime_error(message), kind_(std::move(kind)) {}
+    : error(message), kind_(std::move(kind)) {}
 
 result result::success(std::string id, std::string value) {
   result r;

@@ -1,12 +1,13 @@
 #include "uv_handles.hpp"
 
-#include <stdexcept>
 #include <string>
+
+#include "errors.hpp"
 
 namespace argon::common {
 namespace {
 void check(int rc, const char* what) {
-  if (rc < 0) throw std::runtime_error(std::string(what) + ": " + uv_strerror(rc));
+  if (rc < 0) throw system_error(std::string(what) + ": " + uv_strerror(rc));
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 // (libuv keeps a pointer to it), and closes its handle on destruction; the
 // handle's memory is freed in the close callback, as libuv requires. The
 // loop's destructor runs the loop once more so those callbacks happen.
+// A constructor whose libuv init call fails throws common::system_error.
 #pragma once
 
 #include <uv.h>

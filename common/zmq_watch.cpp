@@ -1,7 +1,8 @@
 #include "zmq_watch.hpp"
 
-#include <stdexcept>
 #include <string>
+
+#include "errors.hpp"
 
 namespace argon::common {
 
@@ -10,7 +11,7 @@ zmq_watch::zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<void
   auto fd = socket_.get(zmq::sockopt::fd);
   auto h = std::make_unique<uv_poll_t>();
   int rc = uv_poll_init(loop, h.get(), fd);
-  if (rc < 0) throw std::runtime_error(std::string("uv_poll_init: ") + uv_strerror(rc));
+  if (rc < 0) throw system_error(std::string("uv_poll_init: ") + uv_strerror(rc));
   poll_.reset(h.release());
   poll_->data = this;
   uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* p, int, int) {

@@ -5,7 +5,8 @@
 // every send made outside the read callback, drain() calls read_one while
 // ZMQ_EVENTS has ZMQ_POLLIN. read_one must take exactly one whole message
 // off the socket. Drains do not nest: a drain() from inside read_one is a
-// no-op because the running drain re-checks ZMQ_EVENTS anyway.
+// no-op because the running drain re-checks ZMQ_EVENTS anyway. A watch
+// libuv cannot start throws common::system_error.
 #pragma once
 
 #include <functional>

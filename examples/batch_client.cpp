@@ -19,12 +19,16 @@ int main(int argc, char** argv) {
   app.add_option("--key", key, "Keyfile shared with the broker");
   app.add_flag("--insecure", opts.insecure, "Plaintext broker")->excludes("--key");
   app.add_option("TASK_PAYLOAD", pairs, "TASK PAYLOAD pairs; a built-in batch when none are given");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (!key.empty()) opts.keyfile = key;
   if (pairs.empty())
     pairs = {"echo", "hello", "sleep", "300", "sleep", "100", "fail", "on purpose", "echo", "bye"};
   if (pairs.size() % 2) {
-    std::cerr << "argon-example-client: give TASK PAYLOAD pairs\n";
+    std::cerr << "argon-example-client: error: give TASK PAYLOAD pairs\n";
     return 2;
   }
   try {
@@ -43,8 +47,14 @@ int main(int argc, char** argv) {
       }
     }
     return failures ? 1 : 0;
-  } catch (const std::exception& e) {
-    std::cerr << "argon-example-client: " << e.what() << "\n";
+  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
+    std::cerr << "argon-example-client: error: " << e.what() << "\n";
     return 2;
+  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
+    std::cerr << "argon-example-client: error: " << e.what() << "\n";
+    return 5;
+  } catch (const std::exception& e) {  // not Argon's: a bug
+    std::cerr << "argon-example-client: error: " << e.what() << "\n";
+    return 6;
   }
 }

@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
   app.add_option("--key", key, "Keyfile shared with the broker");
   app.add_flag("--insecure", opts.insecure, "Plaintext broker")->excludes("--key");
   app.add_option("--capacity", opts.capacity, "Task slots")->check(CLI::Range(1, 1024));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (!key.empty()) opts.keyfile = key;
   try {
     argon::worker::worker w(opts);
@@ -49,8 +53,14 @@ int main(int argc, char** argv) {
     w.handle("wordcount", wordcount);
     w.handle("reverse", reverse);
     return w.run();
-  } catch (const std::exception& e) {
-    std::cerr << "argon-example-worker: " << e.what() << "\n";
+  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
+    std::cerr << "argon-example-worker: error: " << e.what() << "\n";
     return 2;
+  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
+    std::cerr << "argon-example-worker: error: " << e.what() << "\n";
+    return 5;
+  } catch (const std::exception& e) {  // not Argon's: a bug
+    std::cerr << "argon-example-worker: error: " << e.what() << "\n";
+    return 6;
   }
 }

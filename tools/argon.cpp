@@ -1,9 +1,14 @@
 // argon: the command-line client (keygen, submit, exec, status, bench).
+//
+// Exit codes (common/exit_code.hpp): 0 done, 1 task failed, 2 usage or
+// configuration, 3 busy, 4 unreachable or timed out; an error that reaches
+// main prints "argon: error: ..." and exits with its kind's code.
 #include <csignal>
 #include <iostream>
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "exit_code.hpp"
 #include "keys.hpp"
 #include "log.hpp"
 
@@ -78,8 +83,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   try {
     return dispatch(app);
-  } catch (const argon::common::config_error& e) {
-    std::cerr << "argon: " << e.what() << "\n";
-    return argon::cli::usage;
+  } catch (const argon::task_failed& e) {
+    // Whatever did not succeed exits as a failed task of the same kind would.
+    return argon::cli::report(argon::result::failure("", e.kind(), e.what()));
+  } catch (...) {
+    return argon::common::report_fatal("argon");
   }
 }

@@ -11,11 +11,19 @@
 #include <string>
 
 #include "argon/client.hpp"
+#include "exit_code.hpp"
 
 namespace argon::cli {
 
-// Exit codes of `argon submit` and `argon exec` (and the others where they apply).
-enum exit_code : int { done = 0, task_failed_code = 1, usage = 2, busy = 3, unreachable = 4 };
+// Exit codes of `argon submit` and `argon exec` (and the others where they apply),
+// by their names in the CLI; the codes are every Argon program's.
+enum exit_code : int {
+  done = common::exit_ok,
+  task_failed_code = common::exit_task_failed,
+  usage = common::exit_usage,
+  busy = common::exit_busy,
+  unreachable = common::exit_unreachable,
+};
 
 // Flags every broker-facing subcommand shares.
 struct connection_flags {

@@ -1,5 +1,7 @@
 #include "broker_socket.hpp"
 
+#include "errors.hpp"
+
 namespace argon::worker {
 
 zmq::socket_t open_broker_socket(const broker_address& broker, zmq::socket_type type, const std::string& routing_id,
@@ -9,7 +11,12 @@ zmq::socket_t open_broker_socket(const broker_address& broker, zmq::socket_type 
   s.set(zmq::sockopt::routing_id, routing_id);
   s.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(common::reconnect_backoff::largest.count()));
   if (broker.keys) common::apply_curve_client(s, broker.keys->worker, broker.keys->broker);
-  s.connect(broker.endpoint);
+  try {
+    s.connect(broker.endpoint);
+  } catch (const zmq::error_t& e) {
+    // Only the first connect can fail: later ones reuse an endpoint that worked.
+    throw common::config_error("cannot connect to the broker endpoint " + broker.endpoint + ": " + e.what());
+  }
   return s;
 }
 

@@ -4,7 +4,8 @@
 // broker's ROUTER_HANDOVER gives the new connection the old one's place.
 // libzmq's own reconnects back off up to the same 32 s as the worker's
 // (common/backoff.hpp), and CURVE is applied when the worker has keys. The returned socket is connecting; the
-// connection itself completes in the background.
+// connection itself completes in the background. An endpoint ZeroMQ cannot
+// connect to at all is the user's mistake: common::config_error.
 #pragma once
 
 #include <optional>

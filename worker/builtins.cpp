@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <stdexcept>
 #include <thread>
 
 #include "argon/worker.hpp"
@@ -18,7 +17,7 @@ unsigned long parse_millis(std::string_view payload) {
   unsigned long ms = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || ms > 86'400'000UL)
-    throw std::invalid_argument("sleep expects a whole number of milliseconds (at most 86400000), got '" +
+    throw task_error("task_error", "sleep expects a whole number of milliseconds (at most 86400000), got '" +
                                 std::string(payload.substr(0, 64)) + "'");
   return ms;
 }
@@ -28,7 +27,7 @@ std::string sleep(std::string_view payload) {
   return std::string(payload);
 }
 
-std::string fail(std::string_view payload) { throw std::runtime_error(std::string(payload)); }
+std::string fail(std::string_view payload) { throw task_error("task_error", std::string(payload)); }
 
 }  // namespace builtin
 

@@ -1,17 +1,17 @@
 // argon-worker: serves tasks to a broker: the built-in ones (echo, sleep,
 // fail), programs named with --exec, programs clients name when
 // --allow-exec permits them, and plugins loaded with --plugin. Any mistake
-// in the flags, a program that cannot be found or a plugin that cannot be
-// loaded stops it at start with a message and exit status 2.
+// in the flags, a program that cannot be found, a plugin that cannot be
+// loaded or a broker endpoint ZeroMQ refuses stops it at start with
+// "argon-worker: error: ..." and exit status 2; a second stop signal exits 1
+// at once, and other failures exit with their code (common/exit_code.hpp).
 #include <CLI/CLI.hpp>
 
 #include <csignal>
-#include <iostream>
-
-#include <zmq.hpp>
 
 #include "argon/worker.hpp"
 #include "errors.hpp"
+#include "exit_code.hpp"
 #include "log.hpp"
 
 namespace {
@@ -89,7 +89,11 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-worker: runs tasks for an Argon broker (built-in tasks: echo, sleep, fail)"};
   flags f;
   add_flags(app, f);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? argon::common::exit_ok : argon::common::exit_usage;
+  }
   argon::common::log::set_program("argon-worker");
   argon::common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);
@@ -99,11 +103,7 @@ int main(int argc, char** argv) {
     add_commands(w, f.exec);
     for (const auto& p : f.plugins) w.load_plugin(p);
     return w.run();
-  } catch (const argon::common::config_error& e) {
-    std::cerr << "argon-worker: " << e.what() << "\n";
-    return 2;
-  } catch (const zmq::error_t& e) {
-    std::cerr << "argon-worker: cannot connect to the broker endpoint: " << e.what() << "\n";
-    return 2;
+  } catch (...) {
+    return argon::common::report_fatal("argon-worker");
   }
 }

@@ -7,7 +7,7 @@
 
 namespace argon::worker {
 
-task_error::task_error(std::string kind, const std::string& message) : std::runtime_error(message), kind_(std::move(kind)) {}
+task_error::task_error(std::string kind, const std::string& message) : error(message), kind_(std::move(kind)) {}
 
 task_context::task_context(task_info info, const std::atomic<bool>& cancelled, progress_sink sink)
     : info_(std::move(info)), cancelled_(cancelled), sink_(std::move(sink)) {}

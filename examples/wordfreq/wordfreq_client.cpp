@@ -48,7 +48,11 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", opts.insecure, "Plaintext broker")->excludes("--key");
   app.add_option("--top", top, "How many words to print (default 10)");
   app.add_option("DIR", dir, "Directory whose files to count")->required()->check(CLI::ExistingDirectory);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (!key.empty()) opts.keyfile = key;
   try {
     argon::client c(opts);
@@ -77,8 +81,17 @@ int main(int argc, char** argv) {
               << " files counted, " << totals.size() << " distinct words\n";
     print_top(totals, top);
     return failures ? 1 : 0;
-  } catch (const std::exception& e) {
-    std::cerr << "argon-wordfreq: " << e.what() << "\n";
+  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
+    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
     return 2;
+  } catch (const fs::filesystem_error& e) {  // the directory could not be read
+    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
+    return 2;
+  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
+    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
+    return 5;
+  } catch (const std::exception& e) {  // not Argon's: a bug
+    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
+    return 6;
   }
 }

@@ -3,16 +3,17 @@
 // On a terminal it shows a live top-like view; with --json it prints one
 // JSON object per event; with --trace one readable line per protocol
 // message; otherwise (not a terminal) plain lines. Exits 0 on q, Ctrl-C or
-// SIGTERM, and 2 on a usage or key mistake.
+// SIGTERM, and 2 on a usage or key mistake; any other failure prints
+// "argon-monitor: error: ..." and exits with its code (common/exit_code.hpp).
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
 #include <csignal>
-#include <iostream>
 #include <memory>
 
 #include "errors.hpp"
+#include "exit_code.hpp"
 #include "live_view.hpp"
 #include "loop.hpp"
 #include "printer.hpp"
@@ -102,16 +103,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? common::exit_ok : common::exit_usage;
   }
   catch_signals();
   try {
     return run(f);
-  } catch (const argon::common::config_error& e) {
-    std::cerr << "argon-monitor: " << e.what() << "\n";
-    return 2;
-  } catch (const zmq::error_t& e) {
-    std::cerr << "argon-monitor: " << e.what() << "\n";
-    return 2;
+  } catch (...) {
+    return common::report_fatal("argon-monitor");
   }
 }

@@ -6,7 +6,10 @@
 // send at once. Each task ends in exactly one result: its output, or an
 // error kind (task_error, busy, unreachable, timeout, payload_too_large,
 // protocol_error, cancelled). value() throws task_failed for the errors,
-// as Argon 0.18's ->result croaked.
+// as Argon 0.18's ->result croaked. Everything the client throws derives
+// from argon::error (argon/error.hpp): config_error for bad options,
+// task_failed for a task or status that did not succeed, usage_error for a
+// blocking call made from the client's own I/O thread.
 //
 // The backlog is the client's. Until the broker first answers, a task left
 // unanswered for connect_timeout fails as unreachable (the key may be
@@ -28,10 +31,10 @@
 #include <future>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "argon/error.hpp"
 #include "protocol.hpp"
 
 namespace argon {
@@ -87,7 +90,7 @@ struct busy_info {
 };
 
 // Thrown by result::value() for a task that did not succeed.
-class task_failed : public std::runtime_error {
+class task_failed : public error {
  public:
   task_failed(std::string kind, const std::string& message);
   [[nodiscard]] const std::string& kind() const { return kind_; }
@@ -132,7 +135,8 @@ class client {
   std::future<result> submit(std::string name, std::string payload, submit_options opts = {});
   // on_done runs on the I/O thread; it may submit more tasks.
   void submit(std::string name, std::string payload, submit_options opts, std::function<void(result)> on_done);
-  // Blocks until the task's result.
+  // Blocks until the task's result. Called from the I/O thread (a callback) it
+  // would wait for itself forever, so it throws usage_error instead.
   result call(std::string name, std::string payload, submit_options opts = {});
   // Runs a program on a worker that allows it (argon-worker --allow-exec): the
   // reserved task "exec" with argv; stdin_payload is its stdin, its stdout the
@@ -144,7 +148,8 @@ class client {
   void exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
             std::function<void(result)> on_done);
   // The broker's status, with one entry per worker when with_workers is set; throws
-  // task_failed("unreachable", ...) if it does not answer in time.
+  // task_failed("unreachable", ...) if it does not answer in time, and usage_error,
+  // as call() does, when called from the I/O thread.
   common::status_reply_msg status(bool with_workers = false);
 
   struct session;

@@ -12,7 +12,8 @@
 //
 // A handler fails its task by throwing. task_error chooses the error kind
 // the client sees (e.g. "not_allowed"); any other exception fails the task
-// as "task_error" with e.what() as the message.
+// as "task_error" with e.what() as the message. task_error derives from
+// argon::error (argon/error.hpp), the root of everything Argon throws.
 #pragma once
 
 #include <atomic>
@@ -20,15 +21,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "argon/error.hpp"
+
 namespace argon::worker {
 
 // Thrown by a handler to fail its task with a chosen error kind.
-class task_error : public std::runtime_error {
+class task_error : public error {
  public:
   // kind: a short snake_case word (at most 128 bytes), e.g. "invalid_input"; "" means "task_error".
   task_error(std::string kind, const std::string& message);

@@ -1,0 +1,42 @@
+// report_fatal: the exception in flight, named on stderr and turned into an exit code.
+#include "exit_code.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include <zmq.hpp>
+
+#include "errors.hpp"
+
+namespace argon::common {
+namespace {
+
+// stdio, not iostreams: this may run after a std::bad_alloc, and must not throw.
+int print(std::string_view program, const char* what, int code) noexcept {
+  std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(), what);
+  return code;
+}
+
+}  // namespace
+
+int report_fatal(std::string_view program) noexcept {
+  try {
+    throw;
+  } catch (const config_error& e) {
+    return print(program, e.what(), exit_usage);
+  } catch (const usage_error& e) {
+    return print(program, e.what(), exit_internal);
+  } catch (const argon::error& e) {
+    return print(program, e.what(), exit_system);
+  } catch (const zmq::error_t& e) {
+    // ZeroMQ refuses at setup what the user gave it (an endpoint it cannot
+    // bind or connect); Argon's programs have always exited 2 for that.
+    return print(program, e.what(), exit_usage);
+  } catch (const std::exception& e) {
+    return print(program, e.what(), exit_internal);
+  } catch (...) {
+    return print(program, "an exception that is not a std::exception", exit_internal);
+  }
+}
+
+}  // namespace argon::common
