@@ -15,8 +15,14 @@ namespace mon = argon::common::monitor;
 using namespace std::chrono_literals;
 
 namespace {
-std::string sub(std::string_view p) { return std::string(1, '\x01') + std::string(p); }
-std::string unsub(std::string_view p) { return std::string(1, '\x00') + std::string(p); }
+// A subscription message: one flag byte, then the prefix.
+std::string subscription(char flag, std::string_view p) {
+  std::string m(p.size() + 1, flag);
+  p.copy(m.data() + 1, p.size());
+  return m;
+}
+std::string sub(std::string_view p) { return subscription('\x01', p); }
+std::string unsub(std::string_view p) { return subscription('\x00', p); }
 constexpr std::size_t trace = mon::kind_index<mon::trace>();
 constexpr std::size_t done = mon::kind_index<mon::task_done>();
 constexpr std::size_t stats = mon::kind_index<mon::stats>();
