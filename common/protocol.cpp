@@ -1,40 +1,42 @@
-// Names of commands and priorities, shared by logs, the CLI and the codec.
+// Names of commands and priorities, shared by logs, the CLI and the codec;
+// commands and their names come from the message structs in protocol.hpp.
 #include "protocol.hpp"
 
 namespace argon::common {
 
-command command_of(const body& b) {
-  static constexpr command by_index[] = {
-      command::submit,       command::cancel, command::status, command::ping,
-      command::result,       command::failed, command::busy,   command::status_reply,
-      command::pong,         command::error,  command::ready,  command::task,
-      command::done,         command::hello,  command::heartbeat, command::bye,
-      command::progress};
-  static_assert(std::size(by_index) == std::variant_size_v<body>);
-  return by_index[b.index()];
+namespace {
+
+// The alternative of body whose wire_command is c; variant_size_v<body> when none is.
+template <std::size_t... I> constexpr std::size_t find_index(std::uint64_t c, std::index_sequence<I...>) {
+  std::size_t found = std::variant_size_v<body>;
+  ((static_cast<std::uint64_t>(std::variant_alternative_t<I, body>::wire_command) == c ? (found = I) : 0), ...);
+  return found;
 }
 
+constexpr std::size_t index_of(std::uint64_t c) { return find_index(c, std::make_index_sequence<std::variant_size_v<body>>{}); }
+
+// Each message struct is the only one with its command, so decoding picks exactly one.
+template <std::size_t... I> constexpr bool commands_unique(std::index_sequence<I...>) {
+  return ((index_of(static_cast<std::uint64_t>(std::variant_alternative_t<I, body>::wire_command)) == I) && ...);
+}
+static_assert(commands_unique(std::make_index_sequence<std::variant_size_v<body>>{}));
+
+template <std::size_t... I> const char* name_at(std::size_t i, std::index_sequence<I...>) {
+  static constexpr const char* names[] = {std::variant_alternative_t<I, body>::wire_name...};
+  return names[i];
+}
+
+}  // namespace
+
+command command_of(const body& b) {
+  return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::wire_command; }, b);
+}
+
+std::size_t body_index(std::uint64_t c) { return index_of(c); }
+
 const char* command_name(command c) {
-  switch (c) {
-    case command::submit: return "SUBMIT";
-    case command::cancel: return "CANCEL";
-    case command::status: return "STATUS";
-    case command::ping: return "PING";
-    case command::result: return "RESULT";
-    case command::failed: return "FAILED";
-    case command::busy: return "BUSY";
-    case command::status_reply: return "STATUS_REPLY";
-    case command::pong: return "PONG";
-    case command::error: return "ERROR";
-    case command::ready: return "READY";
-    case command::task: return "TASK";
-    case command::done: return "DONE";
-    case command::hello: return "HELLO";
-    case command::heartbeat: return "HEARTBEAT";
-    case command::bye: return "BYE";
-    case command::progress: return "PROGRESS";
-  }
-  return "UNKNOWN";
+  const std::size_t i = index_of(static_cast<std::uint64_t>(c));
+  return i < std::variant_size_v<body> ? name_at(i, std::make_index_sequence<std::variant_size_v<body>>{}) : "UNKNOWN";
 }
 
 const char* priority_name(priority p) {

@@ -3,13 +3,23 @@
 // A message on the wire is [empty][header][payload?]. The header is one
 // msgpack array [version, role, command, fields...]; the payload, when a
 // command has one, is a separate frame of opaque bytes that the broker moves
-// between sockets without decoding. docs/protocol.md is the spec; this file
-// and common/codec.* must change together with it.
+// between sockets without decoding.
+//
+// Each message struct names its command (wire_command, wire_name) and lists
+// its header fields once, in wire order, in each_field(): wire name, limit,
+// and whether a header may end before it. The codec (header_codec.cpp)
+// derives packing, checking, field counts and error texts from that list;
+// the test samples, `argon status` and the docs test walk it too. Structs
+// sent as a msgpack map (the STATUS_REPLY snapshot, one worker's entry) list
+// their keys in each_key() the same way. docs/protocol.md is the spec; this
+// file and common/codec.* change together with it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -60,6 +70,32 @@ enum class command : std::uint8_t {
 // Task priority lanes, served high before normal before low.
 enum class priority : std::uint8_t { high = 0, normal = 1, low = 2 };
 
+// Whether a header may end before a field. Only trailing fields may be
+// absent: they were added after version 1 shipped, and older peers omit them.
+enum class presence : std::uint8_t {
+  required,  // always written, always read
+  optional,  // always written; a header that ends before it reads as the default
+  when_set,  // written only when set (true, or holding a value); absent reads as unset
+};
+
+// One wire field as each_field()/each_key() list it. The codec takes its
+// name for error texts ("SUBMIT field 'task' is too long") and map keys.
+struct field {
+  const char* name;                    // wire name, as docs/protocol.md gives it
+  std::uint64_t max = UINT64_MAX;      // strings: most bytes (of each item, for lists); integers: largest value (the C++ type's too)
+  std::uint64_t zero_as = 0;           // integers: the value a 0 on the wire is read as; 0 = itself
+  presence when = presence::required;  // whether a header may end before it
+
+  [[nodiscard]] constexpr field optional() const { return {name, max, zero_as, presence::optional}; }
+  [[nodiscard]] constexpr field only_when_set() const { return {name, max, zero_as, presence::when_set}; }
+  [[nodiscard]] constexpr field reading_zero_as(std::uint64_t v) const { return {name, max, v, when}; }
+};
+
+// A struct sent as one msgpack map of its each_key() list, e.g. the STATUS_REPLY snapshot.
+template <class S> struct map_of {
+  S& s;  // the struct whose keys the map holds
+};
+
 // Client asks the broker to run a task; the payload frame carries its input.
 struct submit_msg {
   std::string id;                   // client-chosen task id, unique per client
@@ -68,20 +104,40 @@ struct submit_msg {
   std::uint32_t timeout_ms = 0;     // run deadline in ms from dispatch; 0 = none
   std::uint32_t max_attempts = 1;   // how many times the task may be started
   std::vector<std::string> argv;    // task "exec" only: absolute program path and its arguments
+  static constexpr command wire_command = command::submit;
+  static constexpr const char* wire_name = "SUBMIT";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"task", max_id_bytes}, s.task);
+    v(field{"priority", 2}, s.pri);
+    v(field{"timeout_ms"}, s.timeout_ms);
+    v(field{"max_attempts", 1000}.reading_zero_as(1), s.max_attempts);
+    v(field{"argv", max_header_bytes}.optional(), s.argv);
+  }
 };
 
 // Client withdraws a task; from the broker to a worker's control channel, the
 // worker should stop running it (its result is no longer wanted).
 struct cancel_msg {
   std::string id;  // task id given in SUBMIT
+  static constexpr command wire_command = command::cancel;
+  static constexpr const char* wire_name = "CANCEL";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+  }
 };
 
 // Client asks for a status snapshot.
 struct status_msg {
-  bool workers = false;  // also list each worker (optional trailing field; sent only when true)
+  bool workers = false;  // also list each worker (sent only when true)
+  static constexpr command wire_command = command::status;
+  static constexpr const char* wire_name = "STATUS";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"workers"}.only_when_set(), s.workers);
+  }
 };
 
-// One worker process as STATUS_REPLY lists it.
+// One worker process as STATUS_REPLY lists it: a map, so keys can be added.
 struct worker_status {
   std::string id;                       // worker id
   std::string address;                  // its control channel's peer address; "" when unknown
@@ -92,17 +148,34 @@ struct worker_status {
   std::uint64_t last_heartbeat_ms = 0;  // ms since any of its sockets last spoke
   bool leaving = false;                 // said BYE; gets no new tasks
   bool operator==(const worker_status&) const = default;
+  template <class S, class V> static void each_key(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"address", max_id_bytes}, s.address);
+    v(field{"capacity"}, s.capacity);
+    v(field{"slots"}, s.slots);
+    v(field{"busy"}, s.busy);
+    v(field{"done"}, s.done);
+    v(field{"last_heartbeat_ms"}, s.last_heartbeat_ms);
+    v(field{"leaving"}, s.leaving);
+  }
 };
 
 // Most workers one STATUS_REPLY lists, so the header stays under its size limit.
 inline constexpr std::size_t max_listed_workers = 128;
 
 // Client checks that the broker answers (and that the handshake succeeded).
-struct ping_msg {};
+struct ping_msg {
+  static constexpr command wire_command = command::ping;
+  static constexpr const char* wire_name = "PING";
+  template <class S, class V> static void each_field(S&, V&&) {}
+};
 
 // Broker delivers a task's result; the payload frame carries the output.
 struct result_msg {
   std::string id;  // task id given in SUBMIT
+  static constexpr command wire_command = command::result;
+  static constexpr const char* wire_name = "RESULT";
+  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"id", max_id_bytes}, s.id); }
 };
 
 // Broker reports that a task failed.
@@ -110,6 +183,13 @@ struct failed_msg {
   std::string id;       // task id given in SUBMIT
   std::string kind;     // machine-readable kind, e.g. "task_error"
   std::string message;  // human-readable text, e.g. the handler's error
+  static constexpr command wire_command = command::failed;
+  static constexpr const char* wire_name = "FAILED";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"kind", max_id_bytes}, s.kind);
+    v(field{"message", max_header_bytes}, s.message);
+  }
 };
 
 // Broker refuses a SUBMIT because it cannot take more work now. Nothing is stored.
@@ -120,9 +200,20 @@ struct busy_msg {
   std::uint64_t capacity = 0;       // connected worker slots
   std::uint32_t retry_after_ms = 0; // broker's estimate of the wait
   std::string reason;               // "queue_full", "queue_bytes", "no_workers"
+  static constexpr command wire_command = command::busy;
+  static constexpr const char* wire_name = "BUSY";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"depth"}, s.depth);
+    v(field{"limit"}, s.limit);
+    v(field{"capacity"}, s.capacity);
+    v(field{"retry_after_ms"}, s.retry_after_ms);
+    v(field{"reason", max_id_bytes}, s.reason);
+  }
 };
 
-// A snapshot of broker state and counters.
+// A snapshot of broker state and counters. The counters travel as one map
+// (each_key), so keys can be added without a version bump.
 struct status_reply_msg {
   std::uint64_t workers = 0;        // worker processes with at least one slot known
   std::uint64_t slots = 0;          // connected worker slots
@@ -141,30 +232,73 @@ struct status_reply_msg {
   std::uint64_t protocol_errors = 0; // malformed or refused messages
   std::uint64_t uptime_ms = 0;      // since the broker started
   std::optional<std::vector<worker_status>> worker_list;  // per worker, when STATUS asked for it
+  static constexpr command wire_command = command::status_reply;
+  static constexpr const char* wire_name = "STATUS_REPLY";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"snapshot"}, map_of<S>{s});
+    v(field{"workers"}.only_when_set(), s.worker_list);  // at most max_listed_workers
+  }
+  template <class S, class V> static void each_key(S& s, V&& v) {
+    v(field{"workers"}, s.workers);
+    v(field{"slots"}, s.slots);
+    v(field{"busy_slots"}, s.busy_slots);
+    v(field{"queue_depth"}, s.queue_depth);
+    v(field{"queue_high"}, s.queue_high);
+    v(field{"queue_normal"}, s.queue_normal);
+    v(field{"queue_low"}, s.queue_low);
+    v(field{"queue_limit"}, s.queue_limit);
+    v(field{"queue_bytes"}, s.queue_bytes);
+    v(field{"queue_bytes_limit"}, s.queue_bytes_limit);
+    v(field{"submitted"}, s.submitted);
+    v(field{"completed"}, s.completed);
+    v(field{"failed"}, s.failed);
+    v(field{"busy_replies"}, s.busy_replies);
+    v(field{"protocol_errors"}, s.protocol_errors);
+    v(field{"uptime_ms"}, s.uptime_ms);
+  }
 };
 
 // Broker answers PING.
 struct pong_msg {
   std::string broker;  // the broker's instance id, new at each start: a change means it restarted
+  static constexpr command wire_command = command::pong;
+  static constexpr const char* wire_name = "PONG";
+  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"broker", max_id_bytes}, s.broker); }
 };
 
 // Broker reports a malformed or refused message.
 struct error_msg {
   std::string kind;     // "protocol_error", "not_allowed", "payload_too_large", ...
   std::string message;  // what was wrong
+  static constexpr command wire_command = command::error;
+  static constexpr const char* wire_name = "ERROR";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"kind", max_id_bytes}, s.kind);
+    v(field{"message", max_header_bytes}, s.message);
+  }
 };
 
-// What a worker can run, as its slots announce it.
+// What a worker can run, as its slots announce it: two fields of READY.
 struct capabilities {
   std::vector<std::string> tasks;  // task names it has a handler for
   std::vector<std::string> exec;   // glob patterns of programs it runs for task "exec" (--allow-exec)
   bool operator==(const capabilities&) const = default;
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"tasks", max_id_bytes}, s.tasks);
+    v(field{"exec", max_id_bytes * 8}, s.exec);
+  }
 };
 
 // A worker slot announces that it can take one task.
 struct ready_msg {
   std::string worker_id;             // the slot's worker process
   std::optional<capabilities> caps;  // absent: the worker takes any task (and fails names it lacks)
+  static constexpr command wire_command = command::ready;
+  static constexpr const char* wire_name = "READY";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"worker_id", max_id_bytes}, s.worker_id);
+    v(field{"capabilities"}.only_when_set(), s.caps);  // its fields, both or neither
+  }
 };
 
 // Broker hands a task to a slot; the payload frame carries its input.
@@ -174,6 +308,15 @@ struct task_msg {
   std::uint32_t attempt = 1;   // 1 on the first start
   std::uint64_t deadline_ms = 0; // unix time in ms by which to finish; 0 = none
   std::vector<std::string> argv; // task "exec" only: the program and its arguments
+  static constexpr command wire_command = command::task;
+  static constexpr const char* wire_name = "TASK";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"task", max_id_bytes}, s.task);
+    v(field{"attempt"}, s.attempt);
+    v(field{"deadline_ms"}, s.deadline_ms);
+    v(field{"argv", max_header_bytes}.optional(), s.argv);
+  }
 };
 
 // A slot returns a task's outcome; it also means the slot is ready again.
@@ -183,6 +326,15 @@ struct done_msg {
   bool ok = true;         // false: the handler failed
   std::string error;      // handler's error text when !ok
   std::string kind;       // error kind when !ok, e.g. "not_allowed"; "" means "task_error"
+  static constexpr command wire_command = command::done;
+  static constexpr const char* wire_name = "DONE";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"worker_id", max_id_bytes}, s.worker_id);
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"ok"}, s.ok);
+    v(field{"error", max_header_bytes}, s.error);
+    v(field{"kind", max_id_bytes}.optional(), s.kind);
+  }
 };
 
 // A worker process introduces its control channel.
@@ -190,16 +342,29 @@ struct hello_msg {
   std::string worker_id;       // the same id its slots announce
   std::uint32_t capacity = 0;  // slots it runs
   std::string version;         // Argon version, for logs
+  static constexpr command wire_command = command::hello;
+  static constexpr const char* wire_name = "HELLO";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"worker_id", max_id_bytes}, s.worker_id);
+    v(field{"capacity", 1u << 20}, s.capacity);
+    v(field{"version", max_id_bytes}, s.version);
+  }
 };
 
 // Liveness, both ways; any message from a peer also counts as a sign of life.
 struct heartbeat_msg {
   std::string sender;  // a worker's id, or from the broker its instance id (new at each start)
+  static constexpr command wire_command = command::heartbeat;
+  static constexpr const char* wire_name = "HEARTBEAT";
+  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"sender", max_id_bytes}, s.sender); }
 };
 
 // A worker is stopping: send it no more tasks; its running ones will finish.
 struct bye_msg {
   std::string worker_id;  // the stopping worker
+  static constexpr command wire_command = command::bye;
+  static constexpr const char* wire_name = "BYE";
+  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"worker_id", max_id_bytes}, s.worker_id); }
 };
 
 // A running task's progress: worker control -> broker, and broker -> the
@@ -209,6 +374,13 @@ struct progress_msg {
   std::string id;              // task id
   std::uint32_t percent = 0;   // 0-100
   std::string message;         // short free text, may be empty
+  static constexpr command wire_command = command::progress;
+  static constexpr const char* wire_name = "PROGRESS";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"id", max_id_bytes}, s.id);
+    v(field{"percent", 100}, s.percent);
+    v(field{"message", max_progress_bytes}, s.message);
+  }
 };
 
 // Any header, typed.
@@ -218,6 +390,9 @@ using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_m
 
 // The command a body encodes as.
 command command_of(const body& b);
+
+// The body alternative command c decodes as; variant_size_v<body> for an unknown command.
+std::size_t body_index(std::uint64_t c);
 
 // Upper-case wire name of a command, e.g. "SUBMIT"; "UNKNOWN" for others.
 const char* command_name(command c);

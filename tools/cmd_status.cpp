@@ -1,5 +1,6 @@
 // argon status: the broker's state and counters as one JSON object; with
-// --workers also "worker_list", one object per worker process.
+// --workers also "worker_list", one object per worker process. Keys are the
+// STATUS_REPLY map keys that protocol.hpp lists.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -12,21 +13,11 @@ namespace {
 connection_flags flags;  // broker and key
 bool with_workers = false;  // --workers
 
-nlohmann::json to_json(const common::worker_status& w) {
-  return {{"id", w.id},         {"address", w.address}, {"capacity", w.capacity},
-          {"slots", w.slots},   {"busy", w.busy},       {"done", w.done},
-          {"last_heartbeat_ms", w.last_heartbeat_ms},   {"leaving", w.leaving}};
-}
-
-nlohmann::json to_json(const common::status_reply_msg& s) {
-  return {{"workers", s.workers},           {"slots", s.slots},
-          {"busy_slots", s.busy_slots},     {"queue_depth", s.queue_depth},
-          {"queue_high", s.queue_high},     {"queue_normal", s.queue_normal},
-          {"queue_low", s.queue_low},       {"queue_limit", s.queue_limit},
-          {"queue_bytes", s.queue_bytes},   {"queue_bytes_limit", s.queue_bytes_limit},
-          {"submitted", s.submitted},       {"completed", s.completed},
-          {"failed", s.failed},             {"busy_replies", s.busy_replies},
-          {"protocol_errors", s.protocol_errors}, {"uptime_ms", s.uptime_ms}};
+// The keys and values of a map-shaped reply part, as the protocol model lists them.
+template <class S> nlohmann::json to_json(const S& s) {
+  nlohmann::json j = nlohmann::json::object();
+  S::each_key(s, [&](const common::field& f, const auto& v) { j[f.name] = v; });
+  return j;
 }
 
 nlohmann::json with_list(const common::status_reply_msg& s) {

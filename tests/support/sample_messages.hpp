@@ -1,62 +1,90 @@
-// Test fixture: one valid message of every command, for round-trip tests and
-// as seeds for the codec fuzzer. edge_messages() adds values at the limits
-// docs/protocol.md gives (longest ids, largest counts, empty strings).
+// Test fixture: valid messages of every command, generated from the protocol
+// model, for round-trip tests and as seeds for the codec fuzzer.
+//
+// Each message struct's each_field() list (protocol.hpp) is walked to fill
+// values, so a command or field added to the model gets samples without a
+// change here. one_of_each() gives every command twice: with ordinary values
+// and every optional field set, and with the least values (empty strings,
+// zeros, optional fields left out). edge_messages() gives every command at
+// the documented limits (longest strings up to 1,024 bytes, largest
+// integers, the most list items and listed workers).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "protocol.hpp"
 
 namespace argon::test {
 
-// One of each command, with ordinary field values.
-inline std::vector<common::body> one_of_each() {
-  using namespace argon::common;
-  return {submit_msg{"id-1", "resize", priority::high, 2500, 3, {}},
-          submit_msg{"id-1x", exec_task, priority::normal, 0, 1, {"/usr/bin/tr", "a-z", "A-Z"}},
-          cancel_msg{"id-2"},
-          status_msg{},
-          status_msg{true},
-          ping_msg{},
-          result_msg{"id-3"},
-          failed_msg{"id-4", "task_error", "disk full"},
-          busy_msg{"id-5", 12, 24, 8, 1500, "queue_full"},
-          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456, std::nullopt},
-          status_reply_msg{2, 8, 3, 5, 1, 2, 2, 24, 640, 1000, 100, 90, 4, 7, 1, 123456,
-                           std::vector<worker_status>{{"w1", "10.0.0.7", 4, 4, 3, 120, 250, false},
-                                                      {"w2", "", 0, 1, 0, 0, 0, true}}},
-          pong_msg{"b-7f3a"},
-          error_msg{"protocol_error", "bad"},
-          ready_msg{"w1", std::nullopt},
-          ready_msg{"w2", capabilities{{"echo", "upper"}, {"/usr/bin/*"}}},
-          task_msg{"id-6", "sleep", 2, 1700000000000, {}},
-          task_msg{"id-6x", exec_task, 1, 0, {"/bin/cat"}},
-          done_msg{"w1", "id-6", false, "boom", ""},
-          done_msg{"w1", "id-6x", false, "program /tmp/x is not allowed", "not_allowed"},
-          hello_msg{"w1", 8, "0.1.0"},
-          heartbeat_msg{"w1"},
-          bye_msg{"w1"},
-          progress_msg{"id-6", 40, "page 4 of 10"}};
+// Which values a generated sample holds.
+enum class fill { ordinary, least, most };
+
+// Sets every field it is walked over, and recurses into groups, lists and maps.
+struct sample_filler {
+  fill how;  // which values to set
+
+  template <class T> void operator()(const common::field& f, T&& out) { set(f, out); }
+
+  void set(const common::field& f, std::string& s) const {
+    const std::size_t longest = std::min<std::uint64_t>(f.max, common::max_progress_bytes);
+    if (how == fill::ordinary) s = std::string(f.name).substr(0, longest) + (longest > 2 ? "-1" : "");
+    else s = how == fill::most ? std::string(longest, 'x') : "";
+    if (s.size() > longest) s.resize(longest);
+  }
+  void set(const common::field&, bool& b) const { b = how != fill::least; }
+  template <class T> requires std::is_unsigned_v<T> || std::is_enum_v<T> void set(const common::field& f, T& v) const {
+    using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>::type;
+    const std::uint64_t largest = std::min<std::uint64_t>(f.max, std::numeric_limits<U>::max());
+    const std::uint64_t pick = how == fill::most ? largest : how == fill::ordinary ? std::min<std::uint64_t>(largest, 40) : f.zero_as;
+    v = static_cast<T>(pick);
+  }
+  void set(const common::field& f, std::vector<std::string>& items) const {
+    if (how == fill::ordinary) items = {std::string(f.name).substr(0, 4) + "-a", std::string(f.name).substr(0, 4) + "-b"};
+    else items.assign(how == fill::most ? common::max_list_items : 0, "a");
+  }
+  void set(const common::field&, std::vector<common::worker_status>& list) {
+    list.resize(how == fill::most ? common::max_listed_workers : 2);
+    for (auto& w : list) common::worker_status::each_key(w, *this);
+  }
+  template <class S> void set(const common::field&, common::map_of<S> m) { S::each_key(m.s, *this); }
+  template <class T> void set(const common::field& f, std::optional<T>& o) {
+    if (how == fill::least) return o.reset();
+    if constexpr (requires(T& t) { T::each_field(t, *this); }) T::each_field(o.emplace(), *this);
+    else set(f, o.emplace());
+  }
+};
+
+// Message T with values of one kind.
+template <class T> T sample(fill how) {
+  T m{};
+  T::each_field(m, sample_filler{how});
+  return m;
 }
 
-// Valid messages whose fields sit at the documented limits.
-inline std::vector<common::body> edge_messages() {
-  using namespace argon::common;
-  const std::string longest(max_id_bytes, 'i');
-  return {submit_msg{longest, longest, priority::low, UINT32_MAX, 1000, {}},
-          submit_msg{"id-a", exec_task, priority::low, 0, 1, std::vector<std::string>(max_list_items, "a")},
-          ready_msg{"w1", capabilities{{}, {}}},
-          progress_msg{"id-8", 100, std::string(max_progress_bytes, 'p')},
-          result_msg{""},
-          failed_msg{"id-4", "task_error", std::string(300, 'm')},
-          busy_msg{"id-5", 12, 24, UINT64_MAX, 1500, "queue_full"},
-          done_msg{"w1", "id-7", true, "", ""},
-          hello_msg{"w1", 1u << 20, "0.1.0"},
-          status_reply_msg{1, 1, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 1,
-                           std::vector<worker_status>(max_listed_workers, worker_status{longest, "[2001:db8::1]", 1u << 20, 1u << 20,
-                                                                                          1u << 20, UINT64_MAX, UINT64_MAX, true})}};
+// One sample of every command: the body alternatives, in order.
+template <std::size_t... I> std::vector<common::body> samples(fill how, std::index_sequence<I...>) {
+  return {common::body{sample<std::variant_alternative_t<I, common::body>>(how)}...};
 }
+inline std::vector<common::body> samples(fill how) {
+  return samples(how, std::make_index_sequence<std::variant_size_v<common::body>>{});
+}
+
+// Every command with ordinary values and optional fields set, then with the least values.
+inline std::vector<common::body> one_of_each() {
+  std::vector<common::body> all = samples(fill::ordinary);
+  for (auto& b : samples(fill::least)) all.push_back(std::move(b));
+  return all;
+}
+
+// Every command with its fields at the documented limits.
+inline std::vector<common::body> edge_messages() { return samples(fill::most); }
 
 }  // namespace argon::test

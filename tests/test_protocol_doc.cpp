@@ -1,0 +1,230 @@
+// docs/protocol.md agrees with the protocol model in common/protocol.hpp.
+//
+// The spec's command tables (columns "#", "Command", "Fields") must list
+// every command of the model under its wire number, and each row's fields
+// (a backquoted name followed by its type: str, int, bool, array or map)
+// must be the model's, in wire order, with the same types, and marked
+// "optional" exactly where the model lets a header end before them. The
+// STATUS_REPLY key tables must list the snapshot's keys and a worker
+// entry's keys and types in the model's order. The path of the spec comes
+// from $ARGON_PROTOCOL_DOC (set by tests/meson.build).
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "protocol.hpp"
+
+using namespace argon::common;
+
+namespace {
+
+// One field as the spec or the model gives it.
+struct doc_field {
+  std::string name;       // wire name
+  std::string type;       // str, int, bool, array or map
+  bool optional = false;  // a header may end before it
+  bool operator==(const doc_field&) const = default;
+};
+
+// One row of a command table.
+struct command_row {
+  std::string number;             // the "#" column
+  std::vector<doc_field> fields;  // the "Fields" column, parsed
+};
+
+// One markdown table: its header cells and its rows' cells.
+struct table {
+  std::vector<std::string> header;             // column titles
+  std::vector<std::vector<std::string>> rows;  // cells of each row
+};
+
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream in(line.substr(1));
+  for (std::string cell; std::getline(in, cell, '|');) {
+    const auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+    cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+  }
+  return cells;
+}
+
+std::vector<table> tables_of(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::vector<table> out;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("|", 0) != 0) { inside = false; continue; }
+    if (!inside) out.push_back({cells_of(line), {}}), inside = true;
+    else if (line.rfind("|---", 0) != 0) out.back().rows.push_back(cells_of(line));
+  }
+  return out;
+}
+
+int column(const table& t, const std::string& title) {
+  for (std::size_t i = 0; i < t.header.size(); ++i)
+    if (t.header[i] == title) return static_cast<int>(i);
+  return -1;
+}
+
+// Fields of a "Fields" cell: `name` type ...; "optional" in the text up to the next field marks it.
+std::vector<doc_field> fields_of(const std::string& cell) {
+  static const std::regex field_re("`([a-z_]+)` (str|int|bool|array|map)\\b");
+  std::vector<std::smatch> found;
+  for (std::sregex_iterator i(cell.begin(), cell.end(), field_re), end; i != end; ++i) found.push_back(*i);
+  std::vector<doc_field> out;
+  for (std::size_t k = 0; k < found.size(); ++k) {
+    const auto from = found[k].position(0) + found[k].length(0);
+    const auto to = k + 1 < found.size() ? found[k + 1].position(0) : static_cast<std::ptrdiff_t>(cell.size());
+    const bool optional = cell.substr(from, to - from).find("optional") != std::string::npos;
+    out.push_back({found[k][1], found[k][2], optional});
+  }
+  return out;
+}
+
+// Every row of every command table, by command name.
+std::multimap<std::string, command_row> command_rows(const std::vector<table>& tables) {
+  std::multimap<std::string, command_row> out;
+  for (const table& t : tables) {
+    const int num = column(t, "#"), name = column(t, "Command"), fields = column(t, "Fields");
+    if (num < 0 || name < 0 || fields < 0) continue;
+    for (const auto& row : t.rows) {
+      if (static_cast<int>(row.size()) <= fields) continue;
+      out.insert({row[name], {row[num], fields_of(row[fields])}});
+    }
+  }
+  return out;
+}
+
+// The spec's word for a model value type.
+template <class T> std::string type_word() {
+  if constexpr (std::is_same_v<T, std::string>) return "str";
+  else if constexpr (std::is_same_v<T, bool>) return "bool";
+  else if constexpr (std::is_unsigned_v<T> || std::is_enum_v<T>) return "int";
+  else return "array";
+}
+
+// Walks a model struct into doc_fields; groups (READY's capabilities) are flattened.
+struct model_walker {
+  std::vector<doc_field> out;  // fields so far
+  bool in_optional = false;    // inside a group that may be absent
+
+  template <class T> void operator()(const field& f, T&& v) {
+    using V = std::remove_cvref_t<T>;
+    const bool optional = in_optional || f.when != presence::required;
+    if constexpr (requires { typename V::value_type; V{}.has_value(); }) {
+      using H = typename V::value_type;
+      if constexpr (requires(H& h) { H::each_field(h, *this); }) {
+        H inner{};
+        const bool outer = in_optional;
+        in_optional = optional;
+        H::each_field(inner, *this);
+        in_optional = outer;
+      } else {
+        out.push_back({f.name, type_word<H>(), optional});
+      }
+    } else if constexpr (requires { v.s; }) {
+      out.push_back({f.name, "map", optional});
+    } else {
+      out.push_back({f.name, type_word<V>(), optional});
+    }
+  }
+};
+
+template <class T> std::vector<doc_field> model_fields() {
+  T m{};
+  model_walker w;
+  T::each_field(m, w);
+  return w.out;
+}
+
+template <class S> std::vector<doc_field> model_keys() {
+  S s{};
+  model_walker w;
+  S::each_key(s, w);
+  return w.out;
+}
+
+std::string describe(const std::vector<doc_field>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += "`" + f.name + "` " + f.type + (f.optional ? " (optional)" : "") + ", ";
+  return out;
+}
+
+template <class T> void check_command(const std::multimap<std::string, command_row>& rows) {
+  const std::string name = T::wire_name;
+  CAPTURE(name);
+  const auto [first, last] = rows.equal_range(name);
+  CHECK_MESSAGE(first != last, "docs/protocol.md has no table row for " << name);
+  const auto want = model_fields<T>();
+  for (auto it = first; it != last; ++it) {
+    CHECK(it->second.number == std::to_string(static_cast<unsigned>(T::wire_command)));
+    CHECK_MESSAGE(it->second.fields == want, "documented: " << describe(it->second.fields) << "\nmodel:      " << describe(want));
+  }
+}
+
+template <std::size_t... I> void check_commands(const std::multimap<std::string, command_row>& rows, std::index_sequence<I...>) {
+  (check_command<std::variant_alternative_t<I, body>>(rows), ...);
+}
+
+// Keys in the first column of the table with these column titles, with the type column if it has one.
+std::vector<doc_field> keys_of(const std::vector<table>& tables, const std::vector<std::string>& header) {
+  for (const table& t : tables) {
+    if (t.header != header) continue;
+    std::vector<doc_field> out;
+    static const std::regex key_re("`([a-z_]+)`");
+    for (const auto& row : t.rows)
+      for (std::sregex_iterator i(row[0].begin(), row[0].end(), key_re), end; i != end; ++i)
+        out.push_back({(*i)[1], header.size() == 3 ? row[1] : "", false});
+    return out;
+  }
+  FAIL("docs/protocol.md has no table with these columns");
+  return {};
+}
+
+std::vector<table> spec() {
+  const char* path = std::getenv("ARGON_PROTOCOL_DOC");
+  REQUIRE_MESSAGE(path != nullptr, "set ARGON_PROTOCOL_DOC to the path of docs/protocol.md");
+  return tables_of(path);
+}
+
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("every command of the model is documented with its number and its fields, in wire order") {
+  const auto rows = command_rows(spec());
+  check_commands(rows, std::make_index_sequence<std::variant_size_v<body>>{});
+  for (const auto& [name, row] : rows) {
+    const auto number = std::stoull(row.number);
+    const bool known = body_index(number) < std::variant_size_v<body> && name == command_name(static_cast<command>(number));
+    CHECK_MESSAGE(known, "docs/protocol.md documents " << name << " (#" << row.number << "), which the model does not have");
+  }
+}
+
+TEST_CASE("the STATUS_REPLY snapshot and worker keys are documented in the model's order") {
+  const auto tables = spec();
+  std::vector<std::string> snapshot, documented;
+  for (const auto& f : model_keys<status_reply_msg>()) snapshot.push_back(f.name);
+  for (const auto& f : keys_of(tables, {"Key", "Meaning"})) documented.push_back(f.name);
+  CHECK(documented == snapshot);
+  auto workers = model_keys<worker_status>();
+  for (auto& f : workers) f.optional = false;
+  const auto listed = keys_of(tables, {"Key", "Type", "Meaning"});
+  CHECK_MESSAGE(listed == workers, "documented: " << describe(listed) << "\nmodel:      " << describe(workers));
+}
+
+TEST_CASE("the parser reads a fields cell the way the spec writes one") {
+  const auto f = fields_of("`id` str, `n` int (0–100; 0 is read as 1), `argv` array of str (optional; task `exec` only)");
+  CHECK(f == std::vector<doc_field>{{"id", "str", false}, {"n", "int", false}, {"argv", "array", true}});
+}
+}
