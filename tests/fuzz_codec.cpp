@@ -153,7 +153,7 @@ bool check_input(const fuzz_input& in) {
 
 std::string hex_dump(const std::string& bytes, std::size_t limit = 4096) {
   std::string out;
-  char line[16];
+  char line[32];  // the widest is "\n", a 16-digit offset and a space
   for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
     if (i % 32 == 0) { std::snprintf(line, sizeof line, "%s%06zx ", i ? "\n" : "", i); out += line; }
     std::snprintf(line, sizeof line, "%02x", static_cast<unsigned char>(bytes[i]));
