@@ -22,18 +22,12 @@ int print(std::string_view program, const char* what, int code) noexcept {
 int report_fatal(std::string_view program) noexcept {
   try {
     throw;
-  } catch (const config_error& e) {
-    return print(program, e.what(), exit_usage);
-  } catch (const usage_error& e) {
-    return print(program, e.what(), exit_internal);
-  } catch (const argon::error& e) {
-    return print(program, e.what(), exit_system);
   } catch (const zmq::error_t& e) {
     // ZeroMQ refuses at setup what the user gave it (an endpoint it cannot
     // bind or connect); Argon's programs have always exited 2 for that.
     return print(program, e.what(), exit_usage);
   } catch (const std::exception& e) {
-    return print(program, e.what(), exit_internal);
+    return print(program, e.what(), exit_code_of(e));
   } catch (...) {
     return print(program, "an exception that is not a std::exception", exit_internal);
   }

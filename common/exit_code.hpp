@@ -10,18 +10,13 @@
 
 #include <string_view>
 
+#include "argon/error.hpp"
+
 namespace argon::common {
 
-// Exit codes of Argon's programs.
-enum exit_code : int {
-  exit_ok = 0,            // success
-  exit_task_failed = 1,   // a task failed (argon submit/exec/bench); argon-worker: stopped by a second signal
-  exit_usage = 2,         // a bad flag or configuration: config_error, or an endpoint ZeroMQ refused
-  exit_busy = 3,          // the broker was busy and retrying was off
-  exit_unreachable = 4,   // the broker did not answer, or the task's timeout passed
-  exit_system = 5,        // the OS, libuv or ZeroMQ refused a resource, or a peer broke the protocol
-  exit_internal = 6,      // an exception that is not Argon's, or a usage_error: a bug
-};
+// The exit codes, defined with the error kinds in the public argon/error.hpp.
+using argon::exit_code;
+using enum argon::exit_code;
 
 // Call only inside a catch block: prints "PROGRAM: error: WHAT" for the
 // exception in flight and returns its exit code.

@@ -47,14 +47,8 @@ int main(int argc, char** argv) {
       }
     }
     return failures ? 1 : 0;
-  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
+  } catch (const std::exception& e) {  // exit codes as Argon's own programs give them
     std::cerr << "argon-example-client: error: " << e.what() << "\n";
-    return 2;
-  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
-    std::cerr << "argon-example-client: error: " << e.what() << "\n";
-    return 5;
-  } catch (const std::exception& e) {  // not Argon's: a bug
-    std::cerr << "argon-example-client: error: " << e.what() << "\n";
-    return 6;
+    return argon::exit_code_of(e);
   }
 }

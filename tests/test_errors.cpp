@@ -123,6 +123,20 @@ TEST_CASE("report_fatal prints one 'PROGRAM: error: WHAT' line and returns the k
   CHECK(report(42).first == 6);
 }
 
+TEST_CASE("exit_code_of, for programs built on the library, gives the codes Argon's own programs give") {
+  CHECK(exit_code_of(config_error("k")) == 2);
+  CHECK(exit_code_of(system_error("s")) == 5);
+  CHECK(exit_code_of(protocol_error("p")) == 5);
+  CHECK(exit_code_of(task_failed("task_error", "f")) == 5);
+  CHECK(exit_code_of(usage_error("u")) == 6);
+  CHECK(exit_code_of(std::logic_error("l")) == 6);
+  // The same codes report_fatal gives, kind by kind.
+  CHECK(exit_code_of(config_error("k")) == report(config_error("k")).first);
+  CHECK(exit_code_of(system_error("s")) == report(system_error("s")).first);
+  CHECK(exit_code_of(usage_error("u")) == report(usage_error("u")).first);
+  CHECK(exit_code_of(std::logic_error("l")) == report(std::logic_error("l")).first);
+}
+
 TEST_CASE("a blocking call from the client's I/O thread throws usage_error instead of waiting for itself") {
   client_options o;
   o.broker = "tcp://127.0.0.1:1";

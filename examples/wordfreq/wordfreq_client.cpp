@@ -81,17 +81,11 @@ int main(int argc, char** argv) {
               << " files counted, " << totals.size() << " distinct words\n";
     print_top(totals, top);
     return failures ? 1 : 0;
-  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
-    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
-    return 2;
   } catch (const fs::filesystem_error& e) {  // the directory could not be read
     std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
     return 2;
-  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
+  } catch (const std::exception& e) {  // exit codes as Argon's own programs give them
     std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
-    return 5;
-  } catch (const std::exception& e) {  // not Argon's: a bug
-    std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
-    return 6;
+    return argon::exit_code_of(e);
   }
 }

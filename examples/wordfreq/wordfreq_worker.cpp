@@ -61,14 +61,8 @@ int main(int argc, char** argv) {
     argon::worker::worker w(opts);
     w.handle("wordfreq", count_words);
     return w.run();
-  } catch (const argon::config_error& e) {  // a flag, key or endpoint to fix
+  } catch (const std::exception& e) {  // exit codes as Argon's own programs give them
     std::cerr << "argon-wordfreq-worker: error: " << e.what() << "\n";
-    return 2;
-  } catch (const argon::error& e) {  // anything else Argon throws: the system refused a resource
-    std::cerr << "argon-wordfreq-worker: error: " << e.what() << "\n";
-    return 5;
-  } catch (const std::exception& e) {  // not Argon's: a bug
-    std::cerr << "argon-wordfreq-worker: error: " << e.what() << "\n";
-    return 6;
+    return argon::exit_code_of(e);
   }
 }

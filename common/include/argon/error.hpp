@@ -18,6 +18,7 @@
 // (docs/operations.md).
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 
 namespace argon {
@@ -51,5 +52,27 @@ class usage_error : public error {
  public:
   using error::error;
 };
+
+// The exit codes of Argon's programs (docs/operations.md has the table).
+// Scripts rely on them, so a code never changes meaning.
+enum exit_code : int {
+  exit_ok = 0,            // success
+  exit_task_failed = 1,   // a task failed (argon submit/exec/bench); argon-worker: stopped by a second signal
+  exit_usage = 2,         // a bad flag or configuration: config_error, or an endpoint ZeroMQ refused
+  exit_busy = 3,          // the broker was busy and retrying was off
+  exit_unreachable = 4,   // the broker did not answer, or the task's timeout passed
+  exit_system = 5,        // the OS, libuv or ZeroMQ refused a resource, or a peer broke the protocol
+  exit_internal = 6,      // an exception that is not Argon's, or a usage_error: a bug
+};
+
+// The exit code for an exception that reached main, as Argon's own programs
+// give it: exit_usage for a config_error, exit_internal for a usage_error or
+// an exception that is not Argon's, exit_system for any other argon::error.
+[[nodiscard]] inline int exit_code_of(const std::exception& e) noexcept {
+  if (dynamic_cast<const config_error*>(&e)) return exit_usage;
+  if (dynamic_cast<const usage_error*>(&e)) return exit_internal;
+  if (dynamic_cast<const error*>(&e)) return exit_system;
+  return exit_internal;
+}
 
 }  // namespace argon
