@@ -15,31 +15,14 @@
 #include <type_traits>
 
 #include "codec.hpp"
+#include "model_walk.hpp"
 
 namespace argon::common {
 namespace {
 
 using packer = msgpack::packer<msgpack::sbuffer>;
 
-template <class T> struct optional_of { using type = T; };
-template <class T> struct optional_of<std::optional<T>> { using type = T; };
-// The type a field holds, with std::optional taken off.
-template <class T> using held = typename optional_of<std::remove_cvref_t<T>>::type;
-
-template <class T> inline constexpr bool is_optional = !std::is_same_v<held<T>, std::remove_cvref_t<T>>;
 template <class T> inline constexpr bool is_integer = std::is_unsigned_v<T> && !std::is_same_v<T, bool>;
-
-struct ignore_field {
-  template <class T> void operator()(const field&, T&&) const {}
-};
-// A group of fields that sit inline in the header (READY's capabilities).
-template <class T> concept group = requires(T& t) { T::each_field(t, ignore_field{}); };
-// A struct sent as a map of its each_key() list.
-template <class T> concept keyed = requires(T& t) { T::each_key(t, ignore_field{}); };
-
-template <class T> struct map_of_trait : std::false_type {};
-template <class S> struct map_of_trait<map_of<S>> : std::true_type {};
-template <class T> concept map_ref = map_of_trait<std::remove_cvref_t<T>>::value;
 
 // The largest value an integer field takes: its own limit and its C++ type's.
 template <class T> std::uint64_t limit_of(const field& f) {
@@ -119,32 +102,14 @@ struct field_range {
   std::size_t min = 0, max = 0;
 };
 
-struct field_counter {
-  field_range r;            // counted so far
-  bool in_optional = false;  // inside a group that may be absent
-
-  template <class T> void operator()(const field& f, T&&) {
-    using H = held<T>;
-    const bool optional = in_optional || f.when != presence::required;
-    if constexpr (group<H>) {
-      H inner{};
-      const bool outer = in_optional;
-      in_optional = optional;
-      H::each_field(inner, *this);
-      in_optional = outer;
-    } else {
-      ++r.max;
-      if (!optional) ++r.min;
-    }
-  }
-};
-
 template <class T> field_range field_counts() {
   static const field_range counts = [] {
-    T m{};
-    field_counter c;
-    T::each_field(m, c);
-    return c.r;
+    field_range r;
+    each_header_field<T>([&r](const field&, const auto&, bool may_be_absent) {
+      ++r.max;
+      if (!may_be_absent) ++r.min;
+    });
+    return r;
   }();
   return counts;
 }

@@ -107,8 +107,7 @@ struct submit_msg {
   static constexpr command wire_command = command::submit;
   static constexpr const char* wire_name = "SUBMIT";
   template <class S, class V> static void each_field(S& s, V&& v) {
-    v(field{"id", max_id_bytes}, s.id);
-    v(field{"task", max_id_bytes}, s.task);
+    v(field{"id", max_id_bytes}, s.id), v(field{"task", max_id_bytes}, s.task);  // which task, as in TASK
     v(field{"priority", 2}, s.pri);
     v(field{"timeout_ms"}, s.timeout_ms);
     v(field{"max_attempts", 1000}.reading_zero_as(1), s.max_attempts);
@@ -311,8 +310,7 @@ struct task_msg {
   static constexpr command wire_command = command::task;
   static constexpr const char* wire_name = "TASK";
   template <class S, class V> static void each_field(S& s, V&& v) {
-    v(field{"id", max_id_bytes}, s.id);
-    v(field{"task", max_id_bytes}, s.task);
+    v(field{"id", max_id_bytes}, s.id), v(field{"task", max_id_bytes}, s.task);  // which task, as in SUBMIT
     v(field{"attempt"}, s.attempt);
     v(field{"deadline_ms"}, s.deadline_ms);
     v(field{"argv", max_header_bytes}.optional(), s.argv);

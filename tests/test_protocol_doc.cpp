@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "model_walk.hpp"
 #include "protocol.hpp"
 
 using namespace argon::common;
@@ -114,45 +115,25 @@ template <class T> std::string type_word() {
   else return "array";
 }
 
-// Walks a model struct into doc_fields; groups (READY's capabilities) are flattened.
-struct model_walker {
-  std::vector<doc_field> out;  // fields so far
-  bool in_optional = false;    // inside a group that may be absent
-
-  template <class T> void operator()(const field& f, T&& v) {
-    using V = std::remove_cvref_t<T>;
-    const bool optional = in_optional || f.when != presence::required;
-    if constexpr (requires { typename V::value_type; V{}.has_value(); }) {
-      using H = typename V::value_type;
-      if constexpr (requires(H& h) { H::each_field(h, *this); }) {
-        H inner{};
-        const bool outer = in_optional;
-        in_optional = optional;
-        H::each_field(inner, *this);
-        in_optional = outer;
-      } else {
-        out.push_back({f.name, type_word<H>(), optional});
-      }
-    } else if constexpr (requires { v.s; }) {
-      out.push_back({f.name, "map", optional});
-    } else {
-      out.push_back({f.name, type_word<V>(), optional});
-    }
-  }
-};
-
+// A message's header fields as the spec lists them; groups (READY's capabilities) are flattened.
 template <class T> std::vector<doc_field> model_fields() {
-  T m{};
-  model_walker w;
-  T::each_field(m, w);
-  return w.out;
+  std::vector<doc_field> out;
+  each_header_field<T>([&out](const field& f, const auto& v, bool may_be_absent) {
+    using V = std::remove_cvref_t<decltype(v)>;
+    if constexpr (map_ref<V>) out.push_back({f.name, "map", may_be_absent});
+    else out.push_back({f.name, type_word<V>(), may_be_absent});
+  });
+  return out;
 }
 
+// A map struct's keys (the STATUS_REPLY snapshot, one worker's entry) as the spec lists them.
 template <class S> std::vector<doc_field> model_keys() {
+  std::vector<doc_field> out;
   S s{};
-  model_walker w;
-  S::each_key(s, w);
-  return w.out;
+  S::each_key(s, [&out](const field& f, const auto& v) {
+    out.push_back({f.name, type_word<std::remove_cvref_t<decltype(v)>>(), f.when != presence::required});
+  });
+  return out;
 }
 
 std::string describe(const std::vector<doc_field>& fields) {
