@@ -6,8 +6,10 @@
 // must be the model's, in wire order, with the same types, and marked
 // "optional" exactly where the model lets a header end before them. The
 // STATUS_REPLY key tables must list the snapshot's keys and a worker
-// entry's keys and types in the model's order. The path of the spec comes
-// from $ARGON_PROTOCOL_DOC (set by tests/meson.build).
+// entry's keys and types in the model's order, and so must the paragraph
+// of docs/operations.md that says what `argon status` prints. The paths
+// come from $ARGON_PROTOCOL_DOC and $ARGON_OPERATIONS_DOC (set by
+// tests/meson.build).
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -179,6 +181,33 @@ std::vector<table> spec() {
   return tables_of(path);
 }
 
+// The backquoted names in docs/operations.md's paragraph on `argon status`,
+// split where it turns to --workers: {snapshot keys, worker keys}.
+std::pair<std::vector<std::string>, std::vector<std::string>> status_paragraph() {
+  const char* path = std::getenv("ARGON_OPERATIONS_DOC");
+  REQUIRE_MESSAGE(path != nullptr, "set ARGON_OPERATIONS_DOC to the path of docs/operations.md");
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::string line, text;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.starts_with("`status` prints one JSON object:")) inside = true;
+    if (inside && line.empty()) break;
+    if (inside) text += line + " ";
+  }
+  REQUIRE_MESSAGE(!text.empty(), "docs/operations.md has no paragraph starting \"`status` prints one JSON object:\"");
+  const auto turn = text.find("With `--workers`");
+  REQUIRE(turn != std::string::npos);
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  const std::regex name("`([a-z_]+)`");
+  for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
+    const std::string n = (*it)[1];
+    if (n == "status" || n == "worker_list") continue;
+    (static_cast<std::size_t>(it->position()) < turn ? out.first : out.second).push_back(n);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_SUITE("unit") {
@@ -202,6 +231,15 @@ TEST_CASE("the STATUS_REPLY snapshot and worker keys are documented in the model
   for (auto& f : workers) f.optional = false;
   const auto listed = keys_of(tables, {"Key", "Type", "Meaning"});
   CHECK_MESSAGE(listed == workers, "documented: " << describe(listed) << "\nmodel:      " << describe(workers));
+}
+
+TEST_CASE("docs/operations.md names the keys argon status prints, in the model's order") {
+  const auto [snapshot, workers] = status_paragraph();
+  std::vector<std::string> model_snapshot, model_workers;
+  for (const auto& f : model_keys<status_reply_msg>()) model_snapshot.push_back(f.name);
+  for (const auto& f : model_keys<worker_status>()) model_workers.push_back(f.name);
+  CHECK(snapshot == model_snapshot);
+  CHECK(workers == model_workers);
 }
 
 TEST_CASE("the parser reads a fields cell the way the spec writes one") {
