@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "broker.hpp"
+#include "exec_path.hpp"
 #include "log.hpp"
 
 namespace argon::broker {
@@ -35,13 +36,7 @@ std::string unusable_because(const submit_msg& m) {
   if (std::any_of(m.task.begin(), m.task.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
     return "task names cannot hold control characters";
   if (m.task != exec_task) return m.argv.empty() ? "" : "only task 'exec' takes an argv";
-  if (m.argv.empty() || m.argv[0].empty() || m.argv[0][0] != '/')
-    return "task 'exec' needs an argv whose first item is the program's absolute path";
-  const std::string& path = m.argv[0];
-  if (path.find("/./") != std::string::npos || path.find("/../") != std::string::npos || path.find("//") != std::string::npos ||
-      path.ends_with("/.") || path.ends_with("/..") || path.find('\0') != std::string::npos)
-    return "the program path " + path + " must not hold '.', '..' or '//' components";
-  return "";
+  return exec_argv_problem(m.argv);
 }
 
 }  // namespace

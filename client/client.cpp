@@ -1,6 +1,8 @@
 // The public client: hands work to the session's I/O thread.
 #include "session.hpp"
 
+#include "exec_path.hpp"
+
 #include <algorithm>
 #include <string_view>
 
@@ -8,26 +10,10 @@ namespace argon {
 
 namespace {
 
-// Whether path is absolute with no empty, "." or ".." component.
-bool is_clean_absolute(const std::string& path) {
-  if (path.size() < 2 || path[0] != '/' || path.back() == '/' || path.find('\0') != std::string::npos) return false;
-  for (std::size_t start = 1; start <= path.size();) {
-    std::size_t end = std::min(path.find('/', start), path.size());
-    const std::string_view part(path.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-// Why an exec argv cannot be sent; empty when it can.
-std::string exec_argv_problem(const std::vector<std::string>& argv) {
-  if (argv.empty()) return "exec needs a program: argv is empty";
-  if (!is_clean_absolute(argv[0]))
-    return "exec needs the program's absolute path without '.', '..' or '//', e.g. /usr/bin/tr; got '" +
-           argv[0].substr(0, 256) + "'";
-  if (argv.size() > common::max_list_items)
-    return "exec takes at most " + std::to_string(common::max_list_items) + " arguments, got " + std::to_string(argv.size());
+// Why an exec argv cannot be sent; empty when it can: the protocol's rule,
+// and a header that fits its size limit.
+std::string sendable_argv_problem(const std::vector<std::string>& argv) {
+  if (std::string problem = common::exec_argv_problem(argv); !problem.empty()) return problem;
   // The header with the longest task id the session makes must fit the protocol's limit.
   common::submit_msg m{std::string(40, 'x'), common::exec_task, common::priority::normal, 0, 1, argv};
   if (common::encode_header(common::role::client, m).size() > common::max_header_bytes)
@@ -62,7 +48,7 @@ std::future<result> client::submit(std::string name, std::string payload, submit
 void client::exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
                   std::function<void(result)> on_done) {
   session* s = session_.get();
-  if (std::string problem = exec_argv_problem(argv); !problem.empty()) {
+  if (std::string problem = sendable_argv_problem(argv); !problem.empty()) {
     auto done = std::make_shared<std::function<void(result)>>(std::move(on_done));
     s->post([done, problem] { (*done)(result::failure("", "protocol_error", problem)); });
     return;

@@ -106,7 +106,9 @@ TEST_CASE("malformed exec and argv requests fail as protocol_error") {
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   const std::vector<submit_msg> bad = {
       exec_submit("no-argv", {}), exec_submit("relative", {"tr"}), exec_submit("dots", {"/usr/bin/../../bin/rm"}),
-      exec_submit("double", {"/usr/bin//tr"}), submit_msg{"argv-on-echo", "echo", priority::normal, 0, 1, {"/bin/ls"}},
+      exec_submit("double", {"/usr/bin//tr"}), exec_submit("directory", {"/usr/bin/"}), exec_submit("root", {"/"}),
+      exec_submit("dot-end", {"/usr/bin/."}), exec_submit("nul", {std::string("/usr/bin/tr\0x", 13)}),
+      submit_msg{"argv-on-echo", "echo", priority::normal, 0, 1, {"/bin/ls"}},
       submit_msg{"ctl", "ec\nho", priority::normal, 0, 1, {}}};
   for (const auto& m : bad) {
     CAPTURE(m.id);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "errors.hpp"
+#include "exec_path.hpp"
 
 namespace argon::worker {
 
@@ -32,20 +33,6 @@ bool valid_env_name(std::string_view name) {
 
 }  // namespace
 
-bool is_clean_absolute_path(std::string_view path) {
-  if (path.size() < 2 || path[0] != '/' || path.back() == '/') return false;
-  if (path.find('\0') != std::string_view::npos) return false;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view part = path.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 exec_policy::exec_policy(std::vector<std::string> patterns) : patterns_(std::move(patterns)) {
   for (auto& p : patterns_) {
     if (p.empty() || p[0] != '/')
@@ -55,7 +42,7 @@ exec_policy::exec_policy(std::vector<std::string> patterns) : patterns_(std::mov
 }
 
 bool exec_policy::allows(std::string_view program) const {
-  if (!is_clean_absolute_path(program)) return false;
+  if (!common::is_clean_absolute_path(program)) return false;
   const std::string path(program);
   return std::any_of(patterns_.begin(), patterns_.end(),
                      [&](const std::string& p) { return ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0; });
@@ -63,7 +50,7 @@ bool exec_policy::allows(std::string_view program) const {
 
 std::string exec_policy::refusal(std::string_view program) const {
   const std::string shown(program.substr(0, 256));
-  if (!is_clean_absolute_path(program))
+  if (!common::is_clean_absolute_path(program))
     return "program '" + shown + "' is not allowed: exec needs an absolute path without '.', '..' or '//'";
   return "program " + shown + " is not allowed on this worker (argon-worker --allow-exec PATTERN)";
 }

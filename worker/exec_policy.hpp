@@ -20,9 +20,6 @@
 
 namespace argon::worker {
 
-// Whether path is absolute and lexically normal (what "exec" accepts as argv[0]).
-[[nodiscard]] bool is_clean_absolute_path(std::string_view path);
-
 class exec_policy {
  public:
   // Throws common::config_error for a pattern that is empty, relative or too long.
