@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "errors.hpp"
+#include "user_file.hpp"
 
 namespace argon::common {
 namespace {
@@ -46,12 +45,6 @@ void master_key(std::string_view secret, unsigned char (&out)[crypto_kdf_KEYBYTE
     throw config_error("Argon2id key derivation ran out of memory");
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw config_error("cannot read keyfile '" + path + "': " + std::strerror(errno));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 role_keys derive_keys(std::string_view keyfile_bytes) {
@@ -64,8 +57,8 @@ role_keys derive_keys(std::string_view keyfile_bytes) {
 }
 
 role_keys load_keys(const std::string& path, const std::optional<std::string>& worker_path) {
-  role_keys keys = derive_keys(read_file(path));
-  if (worker_path) keys.worker = derive_keys(read_file(*worker_path)).worker;
+  role_keys keys = derive_keys(read_user_file(path, "keyfile"));
+  if (worker_path) keys.worker = derive_keys(read_user_file(*worker_path, "keyfile")).worker;
   return keys;
 }
 

@@ -1,7 +1,7 @@
-// End to end: every program, given a bad flag or a keyfile it cannot read,
-// prints one "PROGRAM: error: ..." line (a bad flag: CLI11's own words) and
-// exits 2, the documented code for a configuration mistake, without
-// touching the network.
+// End to end: every program, given a bad flag, or a keyfile or task input
+// it cannot read (missing, or a directory), prints one "PROGRAM: error:
+// ..." line (a bad flag: CLI11's own words) and exits 2, the documented code
+// for a configuration mistake, without touching the network.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -24,27 +24,54 @@ bool one_line_starting(const std::string& text, const std::string& prefix) {
 TEST_SUITE("e2e") {
 TEST_CASE("a keyfile that cannot be read stops every program with exit 2 and one error line") {
   temp_dir dir;
-  const std::string missing = dir.file("no-such.key");
-  const std::string said = "error: cannot read keyfile '" + missing + "'";
-  struct program {
-    std::string name;               // what it calls itself on stderr
-    std::vector<std::string> argv;  // a command that must read the keyfile first
-  };
-  const std::vector<program> programs{
-      {"argon-broker", {exe("ARGON_BROKER"), "--bind", "tcp://127.0.0.1:1", "--key", missing}},
-      {"argon-worker", {exe("ARGON_WORKER"), "--broker", "tcp://127.0.0.1:1", "--capacity", "1", "--key", missing}},
-      {"argon", {exe("ARGON_CLI"), "submit", "--broker", "tcp://127.0.0.1:1", "--key", missing, "echo", "x"}},
-      {"argon-monitor", {exe("ARGON_MONITOR"), "--monitor", "tcp://127.0.0.1:1", "--key", missing}},
-      {"argon-example-worker", {exe("ARGON_EXAMPLE_WORKER"), "--broker", "tcp://127.0.0.1:1", "--capacity", "1", "--key", missing}},
-      {"argon-example-client", {exe("ARGON_EXAMPLE_CLIENT"), "--broker", "tcp://127.0.0.1:1", "--key", missing}},
-  };
-  for (const auto& p : programs) {
-    CAPTURE(p.name);
-    auto o = run(p.argv, "", 30s);
-    CHECK(o.exit_code == 2);
-    CHECK(one_line_starting(o.err, p.name + ": " + said));
-    CHECK(o.out.empty());
+  // Each way a keyfile cannot be read: it is missing, or it is a directory.
+  for (const std::string& bad : {dir.file("no-such.key"), dir.path()}) {
+    const std::string said = "error: cannot read keyfile '" + bad + "'";
+    struct program {
+      std::string name;               // what it calls itself on stderr
+      std::vector<std::string> argv;  // a command that must read the keyfile first
+    };
+    const std::vector<program> programs{
+        {"argon-broker", {exe("ARGON_BROKER"), "--bind", "tcp://127.0.0.1:1", "--key", bad}},
+        {"argon-worker", {exe("ARGON_WORKER"), "--broker", "tcp://127.0.0.1:1", "--capacity", "1", "--key", bad}},
+        {"argon", {exe("ARGON_CLI"), "submit", "--broker", "tcp://127.0.0.1:1", "--key", bad, "echo", "x"}},
+        {"argon-monitor", {exe("ARGON_MONITOR"), "--monitor", "tcp://127.0.0.1:1", "--key", bad}},
+        {"argon-example-worker", {exe("ARGON_EXAMPLE_WORKER"), "--broker", "tcp://127.0.0.1:1", "--capacity", "1", "--key", bad}},
+        {"argon-example-client", {exe("ARGON_EXAMPLE_CLIENT"), "--broker", "tcp://127.0.0.1:1", "--key", bad}},
+    };
+    for (const auto& p : programs) {
+      CAPTURE(p.name);
+      CAPTURE(bad);
+      auto o = run(p.argv, "", 30s);
+      CHECK(o.exit_code == 2);
+      CHECK(one_line_starting(o.err, p.name + ": " + said));
+      CHECK(o.out.empty());
+    }
   }
+}
+
+TEST_CASE("a directory given as the broker's separate worker keyfile is a configuration error too") {
+  temp_dir dir;
+  const std::string key = dir.file("good.key");
+  REQUIRE(run({exe("ARGON_CLI"), "keygen", key}, "", 30s).exit_code == 0);
+  auto o = run({exe("ARGON_BROKER"), "--bind", "tcp://127.0.0.1:1", "--key", key, "--worker-key", dir.path()}, "", 30s);
+  CHECK(o.exit_code == 2);
+  CHECK(one_line_starting(o.err, "argon-broker: error: cannot read keyfile '" + dir.path() + "'"));
+}
+
+TEST_CASE("a task input that cannot be read is a configuration error, not an empty payload") {
+  temp_dir dir;
+  auto from_file = run({exe("ARGON_CLI"), "exec", "--broker", "tcp://127.0.0.1:1", "--insecure", "-i", dir.path(), "/bin/cat"}, "", 30s);
+  CHECK(from_file.exit_code == 2);
+  CHECK(one_line_starting(from_file.err, "argon: error: cannot read the input file '" + dir.path() + "': it is a directory"));
+  auto missing = run({exe("ARGON_CLI"), "exec", "--broker", "tcp://127.0.0.1:1", "--insecure", "-i", dir.file("none"), "/bin/cat"}, "", 30s);
+  CHECK(missing.exit_code == 2);
+  CHECK(one_line_starting(missing.err, "argon: error: cannot read the input file '" + dir.file("none") + "'"));
+  // Standard input redirected from a directory: read(2) fails, and nothing is sent.
+  auto from_stdin = run({"/bin/sh", "-c", "exec \"$0\" submit --broker tcp://127.0.0.1:1 --insecure echo < \"$1\"", exe("ARGON_CLI"), dir.path()},
+                        "", 30s);
+  CHECK(from_stdin.exit_code == 2);
+  CHECK(one_line_starting(from_stdin.err, "argon: error: cannot read the task's input from stdin"));
 }
 
 TEST_CASE("a flag a program does not know exits 2, as a bad configuration does") {

@@ -1,12 +1,11 @@
 // What `argon submit` and `argon exec` share: the task flags, reading the
 // payload, and turning a result into output and an exit code.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "user_file.hpp"
 
 namespace argon::cli {
 
@@ -29,13 +28,7 @@ submit_options to_submit_options(const task_flags& f) {
 }
 
 std::string read_payload(const std::optional<std::string>& file) {
-  if (!file) {
-    std::freopen(nullptr, "rb", stdin);
-    return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  }
-  std::ifstream in(*file, std::ios::binary);
-  if (!in) throw common::config_error("cannot read the input file " + *file);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return file ? common::read_user_file(*file, "the input file") : common::read_stdin("the task's input from stdin");
 }
 
 int report(const result& r) {
