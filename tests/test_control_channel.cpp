@@ -11,10 +11,8 @@
 #include <optional>
 
 #include "control_channel.hpp"
-#include "loop_pump.hpp"
-#include "scripted_broker.hpp"
+#include "worker_rig.hpp"
 
-using namespace argon;
 using namespace argon::worker;
 using namespace argon::common;
 using namespace argon::test;
@@ -22,15 +20,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A control channel's world: a scripted broker, a loop the test pumps, and
-// the events the channel raised.
-struct channel_rig {
-  scripted_broker broker;
-  zmq::context_t ctx;
-  event_loop loop;
-  completion_queue completions{loop.get()};
-  handler_table handlers;
-  slot_env env{loop.get(), {&ctx, broker.endpoint, std::nullopt}, "W1", &handlers, &completions, std::nullopt, {}};
+// A control channel's world: the worker rig, and the events the channel raised.
+struct channel_rig : worker_rig {
+  slot_env env = slot_env_for(std::nullopt, {});
   int restarted = 0;                 // broker_restarted calls
   int lost = 0;                      // broker_lost calls
   std::vector<std::string> cancels;  // cancel calls
@@ -44,30 +36,10 @@ struct channel_rig {
                       [this](const std::string& id) { cancels.push_back(id); }};
     channel = std::make_unique<control_channel>(env, control_settings{3, interval, liveness}, std::move(ev));
   }
-  // The next message the broker receives, pumping the channel's loop meanwhile.
-  std::optional<received> next(std::chrono::milliseconds limit = 5s) {
-    std::optional<received> got;
-    pump_until(loop.get(), [&] {
-      got = broker.receive(2ms);
-      return got.has_value();
-    }, limit);
-    return got;
-  }
-  // The next message of command c, skipping others; empty if none within limit.
-  std::optional<received> next_of(command c, std::chrono::milliseconds limit = 5s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      auto r = next(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()));
-      if (r && command_of(r->message.content) == c) return r;
-    }
-    return std::nullopt;
-  }
-  // Waits for HELLO and returns the channel's routing id.
-  std::string expect_hello() {
-    auto r = next();
-    REQUIRE(r);
-    REQUIRE(std::holds_alternative<hello_msg>(r->message.content));
-    return r->from;
+  // Starts the channel, waits for its HELLO and returns the channel's routing id.
+  std::string start_until_hello(millis interval = 60s, unsigned liveness = 3) {
+    start(interval, liveness);
+    return expect<hello_msg>().from;
   }
 };
 
@@ -77,20 +49,14 @@ TEST_SUITE("unit") {
 TEST_CASE("the channel says HELLO at start with the worker's id, capacity and version") {
   channel_rig rig;
   rig.start();
-  auto r = rig.next();
-  REQUIRE(r);
-  CHECK(r->from == "wW1");
-  CHECK(r->message.from == role::control);
-  auto& hello = std::get<hello_msg>(r->message.content);
-  CHECK(hello.worker_id == "W1");
+  const hello_msg hello = rig.expect_announcement<hello_msg>("wW1", role::control);
   CHECK(hello.capacity == 3);
   CHECK(hello.version == ARGON_VERSION);
 }
 
 TEST_CASE("the channel sends HEARTBEAT every interval while the broker answers") {
   channel_rig rig;
-  rig.start(50ms, 1000);  // a silence limit far beyond the test
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello(50ms, 1000);  // a silence limit far beyond the test
   for (int i = 0; i < 3; ++i) {
     auto r = rig.next_of(command::heartbeat);
     REQUIRE(r);
@@ -102,13 +68,10 @@ TEST_CASE("the channel sends HEARTBEAT every interval while the broker answers")
 
 TEST_CASE("each broker HEARTBEAT is answered with one, and the first instance named is no restart") {
   channel_rig rig;
-  rig.start();
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello();
   rig.broker.send(control, heartbeat_msg{"instance-A"});
-  auto r = rig.next();
-  REQUIRE(r);
-  REQUIRE(std::holds_alternative<heartbeat_msg>(r->message.content));
-  CHECK(std::get<heartbeat_msg>(r->message.content).sender == "W1");
+  const received r = rig.expect<heartbeat_msg>();
+  CHECK(std::get<heartbeat_msg>(r.message.content).sender == "W1");
   rig.broker.send(control, heartbeat_msg{"instance-A"});
   REQUIRE(rig.next_of(command::heartbeat));
   CHECK_FALSE(rig.next(200ms).has_value());  // no HELLO: same broker
@@ -117,8 +80,7 @@ TEST_CASE("each broker HEARTBEAT is answered with one, and the first instance na
 
 TEST_CASE("a new broker instance brings HELLO again and broker_restarted") {
   channel_rig rig;
-  rig.start();
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello();
   rig.broker.send(control, heartbeat_msg{"instance-A"});
   REQUIRE(rig.next_of(command::heartbeat));
   rig.broker.send(control, heartbeat_msg{"instance-B"});
@@ -132,8 +94,7 @@ TEST_CASE("a new broker instance brings HELLO again and broker_restarted") {
 
 TEST_CASE("a CANCEL from the broker reaches the worker with its task id") {
   channel_rig rig;
-  rig.start();
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello();
   rig.broker.send(control, cancel_msg{"t7"});
   REQUIRE(pump_until(rig.loop.get(), [&] { return !rig.cancels.empty(); }));
   CHECK(rig.cancels == std::vector<std::string>{"t7"});
@@ -144,8 +105,7 @@ TEST_CASE("a CANCEL from the broker reaches the worker with its task id") {
 
 TEST_CASE("refusals and messages the channel does not expect change nothing") {
   channel_rig rig;
-  rig.start();
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello();
   rig.broker.send(control, error_msg{"protocol_error", "scripted refusal"});
   rig.broker.send(control, pong_msg{"x"});
   rig.broker.send(control, task_msg{"t1", "echo", 1, 0, {}});
@@ -158,8 +118,7 @@ TEST_CASE("refusals and messages the channel does not expect change nothing") {
 
 TEST_CASE("send_progress and say_bye reach the broker; heartbeats go on after BYE") {
   channel_rig rig;
-  rig.start(50ms, 1000);
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello(50ms, 1000);
   rig.channel->send_progress(progress_msg{"t3", 60, "most of it"});
   auto p = rig.next_of(command::progress);
   REQUIRE(p);
@@ -177,8 +136,7 @@ TEST_CASE("send_progress and say_bye reach the broker; heartbeats go on after BY
 
 TEST_CASE("a silent broker: the channel reconnects with the same routing id, says HELLO and BYE again, and tells the worker") {
   channel_rig rig;
-  rig.start(50ms, 2);  // silent for 100 ms counts as lost
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello(50ms, 2);  // silent for 100 ms counts as lost
   rig.channel->say_bye();
   REQUIRE(rig.next_of(command::bye));
   auto hello = rig.next_of(command::hello);  // the scripted broker never answers
@@ -193,8 +151,7 @@ TEST_CASE("a silent broker: the channel reconnects with the same routing id, say
 
 TEST_CASE("a broker that keeps speaking is never counted lost") {
   channel_rig rig;
-  rig.start(50ms, 16);  // silent for 800 ms counts as lost; the broker speaks every 50 ms for 2 s
-  const std::string control = rig.expect_hello();
+  const std::string control = rig.start_until_hello(50ms, 16);  // silent for 800 ms counts as lost; the broker speaks every 50 ms for 2 s
   const auto end = std::chrono::steady_clock::now() + 2s;
   auto next_beat = std::chrono::steady_clock::now();
   int hellos = 0;

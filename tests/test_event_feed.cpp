@@ -18,6 +18,7 @@
 #include "errors.hpp"
 #include "event_feed.hpp"
 #include "loop_pump.hpp"
+#include "monitor_subscriber.hpp"
 
 using namespace argon;
 using namespace argon::common;
@@ -34,25 +35,11 @@ struct feed_rig {
 
   // A SUB connected to the feed, subscribed to these prefixes.
   std::unique_ptr<zmq::socket_t> subscriber(const std::vector<std::string>& prefixes, int rcvhwm = 1000) {
-    auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::sub);
-    s->set(zmq::sockopt::linger, 0);
-    s->set(zmq::sockopt::rcvhwm, rcvhwm);
-    for (auto& p : prefixes) s->set(zmq::sockopt::subscribe, p);
-    s->connect(feed.endpoint());
-    return s;
+    return monitor_subscriber(ctx, feed.endpoint(), prefixes, rcvhwm);
   }
   // The next event on s, pumping the loop meanwhile; empty if none within limit.
   std::optional<mon::event> next(zmq::socket_t& s, std::chrono::milliseconds limit = 5s) {
-    std::optional<mon::event> got;
-    pump_until(loop.get(), [&] {
-      zmq::message_t topic, map;
-      if (!s.recv(topic, zmq::recv_flags::dontwait)) return false;
-      REQUIRE(topic.more());
-      REQUIRE(s.recv(map, zmq::recv_flags::none));
-      got = mon::decode(topic.to_string_view(), map.to_string_view());
-      return true;
-    }, limit);
-    return got;
+    return next_monitor_event(loop.get(), s, limit);
   }
 
   zmq::context_t ctx;

@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "loop_pump.hpp"
+#include "monitor_subscriber.hpp"
 #include "observer.hpp"
 
 using namespace argon;
@@ -86,24 +87,13 @@ struct observer_rig {
 
   // A SUB subscribed to prefix; returns once the observer knows of it.
   std::unique_ptr<zmq::socket_t> subscribe(const std::string& prefix, std::size_t kind) {
-    auto s = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::sub);
-    s->set(zmq::sockopt::linger, 0);
-    s->set(zmq::sockopt::subscribe, prefix);
-    s->connect(obs.feed_endpoint());
+    auto s = monitor_subscriber(ctx, obs.feed_endpoint(), {prefix});
     REQUIRE(pump_until(loop.get(), [&] { return obs.feed()->subscriptions().wants(kind); }));
     return s;
   }
   // The next event on s; empty if none within limit.
   std::optional<mon::event> next(zmq::socket_t& s, std::chrono::milliseconds limit = 5s) {
-    std::optional<mon::event> got;
-    pump_until(loop.get(), [&] {
-      zmq::message_t topic, map;
-      if (!s.recv(topic, zmq::recv_flags::dontwait)) return false;
-      REQUIRE(s.recv(map, zmq::recv_flags::none));
-      got = mon::decode(topic.to_string_view(), map.to_string_view());
-      return true;
-    }, limit);
-    return got;
+    return next_monitor_event(loop.get(), s, limit);
   }
   // Every event on s until none comes for quiet.
   std::vector<mon::body> drain(zmq::socket_t& s, std::chrono::milliseconds quiet = 150ms) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <zmq.h>
 
@@ -43,6 +44,19 @@ std::string refusal(const std::string& path) {
   return "";
 }
 
+// A plugin loaded with its tasks kept by name; each name may register once.
+struct loaded_plugin {
+  loaded_plugin(const std::string& path, std::size_t max_result_bytes)
+      : lib(path, [this](const std::string& name, context_handler fn) {
+          CHECK(tasks.count(name) == 0);
+          tasks[name] = std::move(fn);
+        }, max_result_bytes) {}
+  ~loaded_plugin() { tasks.clear(); }  // the handlers go before the library is closed
+
+  std::map<std::string, context_handler> tasks;  // what the plugin registered; built before lib fills it
+  plugin_library lib;                             // the loaded plugin
+};
+
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Runs a registered handler as the slot would.
@@ -55,59 +69,55 @@ std::string run(const context_handler& fn, std::string_view input, std::vector<s
   return fn(input, ctx);
 }
 
+// The task_error that the good plugin's task throws on input, loaded with
+// max_result_bytes; the test stops if the task is missing or returns.
+task_error good_task_failure(const std::string& task, std::string_view input, std::size_t max_result_bytes) {
+  loaded_plugin good(plugin("ARGON_TEST_PLUGIN_GOOD"), max_result_bytes);
+  REQUIRE(good.tasks.count(task));
+  std::optional<task_error> failure;
+  try {
+    run(good.tasks[task], input);
+  } catch (const task_error& e) {
+    failure = e;
+  }
+  REQUIRE_MESSAGE(failure, task, " returned instead of failing");
+  return *failure;
+}
+
 }  // namespace
 
 TEST_SUITE("unit") {
 TEST_CASE("a good plugin registers its tasks, and not the reserved exec") {
-  std::map<std::string, context_handler> tasks;
-  plugin_library lib(plugin("ARGON_TEST_PLUGIN_GOOD"), [&](const std::string& name, context_handler fn) {
-    CHECK(tasks.count(name) == 0);
-    tasks[name] = std::move(fn);
-  }, 1024);
-  CHECK(tasks.size() == 2);
-  CHECK(tasks.count("describe") == 1);
-  CHECK(tasks.count("refuse") == 1);
-  CHECK(tasks.count("exec") == 0);
+  loaded_plugin good(plugin("ARGON_TEST_PLUGIN_GOOD"), 1024);  // checks that no name comes twice
+  CHECK(good.tasks.size() == 2);
+  CHECK(good.tasks.count("describe") == 1);
+  CHECK(good.tasks.count("refuse") == 1);
+  CHECK(good.tasks.count("exec") == 0);
 }
 
 TEST_CASE("a plugin task sees the task's context, reports progress and returns its output") {
-  std::map<std::string, context_handler> tasks;
-  plugin_library lib(plugin("ARGON_TEST_PLUGIN_GOOD"), [&](const std::string& n, context_handler fn) { tasks[n] = std::move(fn); }, 1024);
-  REQUIRE(tasks.count("describe"));
+  loaded_plugin good(plugin("ARGON_TEST_PLUGIN_GOOD"), 1024);
+  REQUIRE(good.tasks.count("describe"));
   std::vector<std::pair<unsigned, std::string>> progress;
-  const std::string out = run(tasks["describe"], "hello", &progress);
+  const std::string out = run(good.tasks["describe"], "hello", &progress);
   CHECK(out == "id=t-42 attempt=3 deadline=none cancelled=0 input=hello user=from-register");
   REQUIRE(progress.size() == 1);
   CHECK(progress[0].first == 50);
   CHECK(progress[0].second == "half way");
-  CHECK(has(run(tasks["describe"], "", nullptr, true), "cancelled=1"));
+  CHECK(has(run(good.tasks["describe"], "", nullptr, true), "cancelled=1"));
 }
 
 TEST_CASE("a plugin's own failure keeps its kind and message") {
-  std::map<std::string, context_handler> tasks;
-  plugin_library lib(plugin("ARGON_TEST_PLUGIN_GOOD"), [&](const std::string& n, context_handler fn) { tasks[n] = std::move(fn); }, 1024);
-  REQUIRE(tasks.count("refuse"));
-  try {
-    run(tasks["refuse"], "x");
-    FAIL("refuse returned instead of failing");
-  } catch (const task_error& e) {
-    CHECK(e.kind() == "invalid_input");
-    CHECK(std::string(e.what()) == "refused on purpose");
-  }
+  const task_error e = good_task_failure("refuse", "x", 1024);
+  CHECK(e.kind() == "invalid_input");
+  CHECK(std::string(e.what()) == "refused on purpose");
 }
 
 TEST_CASE("output past max_result_bytes fails the task as result_too_large") {
-  std::map<std::string, context_handler> tasks;
-  plugin_library lib(plugin("ARGON_TEST_PLUGIN_GOOD"), [&](const std::string& n, context_handler fn) { tasks[n] = std::move(fn); }, 16);
-  REQUIRE(tasks.count("describe"));
-  try {
-    run(tasks["describe"], "more than sixteen bytes of output");
-    FAIL("describe returned more than the limit");
-  } catch (const task_error& e) {
-    CHECK(e.kind() == "result_too_large");
-    CHECK(has(e.what(), "describe"));
-    CHECK(has(e.what(), "16 bytes"));
-  }
+  const task_error e = good_task_failure("describe", "more than sixteen bytes of output", 16);
+  CHECK(e.kind() == "result_too_large");
+  CHECK(has(e.what(), "describe"));
+  CHECK(has(e.what(), "16 bytes"));
 }
 
 TEST_CASE("a plugin built for another ABI version is refused, naming both versions") {

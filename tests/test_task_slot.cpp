@@ -14,11 +14,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "loop_pump.hpp"
-#include "scripted_broker.hpp"
 #include "task_slot.hpp"
+#include "worker_rig.hpp"
 
-using namespace argon;
 using namespace argon::worker;
 using namespace argon::common;
 using namespace argon::test;
@@ -26,53 +24,76 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A slot's world: a scripted broker, a loop the test pumps, and handlers.
-struct slot_rig {
-  scripted_broker broker;
-  zmq::context_t ctx;
-  event_loop loop;
-  completion_queue completions{loop.get()};
-  handler_table handlers;
+// A task handler that keeps a slot busy until the test opens the gate.
+class hold_gate {
+ public:
+  // Marks itself started, waits for open() (bounded, so a failed check cannot hang the slot), returns out.
+  context_handler handler(std::string out) {
+    return [this, out = std::move(out)](std::string_view, task_context&) {
+      started_ = true;
+      opened_.wait_for(10s);
+      return out;
+    };
+  }
+  [[nodiscard]] bool started() const { return started_.load(); }
+  // Lets the handler return; opening twice is harmless.
+  void open() {
+    if (open_) return;
+    open_ = true;
+    gate_.set_value();
+  }
+
+ private:
+  std::promise<void> gate_;                                       // set by open()
+  std::shared_future<void> opened_ = gate_.get_future().share();  // what the handler waits on
+  bool open_ = false;                                             // gate_ is set
+  std::atomic<bool> started_{false};                              // the handler is running
+};
+
+// A slot's world: the worker rig, the progress the slot sent, and a task
+// "hold" that runs until the test opens its gate.
+struct slot_rig : worker_rig {
   std::vector<progress_msg> progress;  // what the slot sent on the control channel
-  slot_env env{loop.get(), {&ctx, broker.endpoint, std::nullopt}, "W1", &handlers, &completions,
-               capabilities{{"echo", "wait"}, {}},
-               [this](const progress_msg& p) { progress.push_back(p); }};
+  slot_env env = slot_env_for(capabilities{{"echo", "wait"}, {}},
+                              [this](const progress_msg& p) { progress.push_back(p); });
   int closed = 0;  // on_closed calls
+  hold_gate hold;  // keeps task "hold" running
   std::unique_ptr<task_slot> slot;
 
   slot_rig() {
     handlers["echo"] = [](std::string_view in, task_context&) { return "echo:" + std::string(in); };
   }
-  ~slot_rig() { slot.reset(); }  // before the loop and the context
+  ~slot_rig() {
+    hold.open();   // a failed check may leave "hold" waiting: the slot then closes at once
+    slot.reset();  // before the loop and the context
+  }
 
   void start() { slot = std::make_unique<task_slot>(env, 0, [this] { ++closed; }); }
-
-  // The next message the broker receives, pumping the slot's loop meanwhile.
-  std::optional<received> next(std::chrono::milliseconds limit = 5s) {
-    std::optional<received> got;
-    pump_until(loop.get(), [&] {
-      got = broker.receive(2ms);
-      return got.has_value();
-    }, limit);
-    return got;
+  // Starts the slot, waits for its first READY and returns the slot's routing id.
+  std::string start_until_ready() {
+    start();
+    return expect_ready();
   }
   // The next message, which must be a READY; returns its sender.
-  std::string expect_ready() {
-    auto r = next();
-    REQUIRE(r);
-    REQUIRE(std::holds_alternative<ready_msg>(r->message.content));
-    return r->from;
-  }
+  std::string expect_ready() { return expect<ready_msg>().from; }
   // The next message, which must be a DONE.
   std::pair<done_msg, std::string> expect_done() {
-    auto r = next();
-    REQUIRE(r);
-    INFO("got ", command_name(command_of(r->message.content)));
-    REQUIRE(std::holds_alternative<done_msg>(r->message.content));
-    return {std::get<done_msg>(r->message.content), r->message.payload.to_string()};
+    const received r = expect<done_msg>();
+    return {std::get<done_msg>(r.message.content), r.message.payload.to_string()};
+  }
+  // The next message must be the DONE of task id, with output out.
+  void expect_done_of(const std::string& id, const std::string& out) {
+    auto [done, got] = expect_done();
+    CHECK(done.id == id);
+    CHECK(got == out);
   }
   void send_task(const std::string& to, const std::string& id, const std::string& name, const std::string& input) {
     broker.send(to, task_msg{id, name, 1, 0, {}}, input);
+  }
+  // Sends "hold" as task id and pumps until it runs: the slot is busy from here.
+  void run_hold(const std::string& to, const std::string& id) {
+    send_task(to, id, "hold", "");
+    REQUIRE(pump_until(loop.get(), [&] { return hold.started(); }));
   }
 };
 
@@ -82,12 +103,7 @@ TEST_SUITE("unit") {
 TEST_CASE("a slot says READY at start, naming its worker and capabilities, from a fixed routing id") {
   slot_rig rig;
   rig.start();
-  auto r = rig.next();
-  REQUIRE(r);
-  CHECK(r->from == "sW1.0");
-  CHECK(r->message.from == role::slot);
-  auto& ready = std::get<ready_msg>(r->message.content);
-  CHECK(ready.worker_id == "W1");
+  const ready_msg ready = rig.expect_announcement<ready_msg>("sW1.0", role::slot);
   REQUIRE(ready.caps);
   CHECK(ready.caps->tasks == std::vector<std::string>{"echo", "wait"});
   CHECK_FALSE(rig.slot->busy());
@@ -100,8 +116,7 @@ TEST_CASE("a TASK runs its handler off the loop thread; DONE carries the result 
     handler_thread_id = std::this_thread::get_id();
     return std::string(ctx.id()) + "/" + ctx.name() + "/" + std::to_string(ctx.attempt()) + "/" + std::string(in);
   };
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   rig.broker.send(slot, task_msg{"t1", "where", 3, 0, {}}, "in");
   auto [done, out] = rig.expect_done();
   CHECK(done.worker_id == "W1");
@@ -113,15 +128,12 @@ TEST_CASE("a TASK runs its handler off the loop thread; DONE carries the result 
   CHECK(handler_thread_id != std::thread::id());
   // No READY between tasks: the DONE was it, so the broker may send the next TASK at once.
   rig.send_task(slot, "t2", "echo", "again");
-  auto [done2, out2] = rig.expect_done();
-  CHECK(done2.id == "t2");
-  CHECK(out2 == "echo:again");
+  rig.expect_done_of("t2", "echo:again");
 }
 
 TEST_CASE("a task with no handler fails with a message naming the task") {
   slot_rig rig;
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   rig.send_task(slot, "t1", "nope", "");
   auto [done, out] = rig.expect_done();
   CHECK(done.id == "t1");
@@ -146,8 +158,7 @@ TEST_CASE("a handler's exceptions become failed DONEs: task_error keeps its kind
   rig.handlers["long_kind"] = [](std::string_view, task_context&) -> std::string {
     throw task_error(std::string(200, 'k'), "kind too long");
   };
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
 
   rig.send_task(slot, "t1", "refuse", "");
   auto d1 = rig.expect_done().first;
@@ -193,8 +204,7 @@ TEST_CASE("cancel marks only the running task; the handler sees it and its DONE 
     return ctx.cancelled() ? "saw cancel" : "never cancelled";
   };
   rig.handlers["peek"] = [](std::string_view, task_context& ctx) { return ctx.cancelled() ? "cancelled" : "fresh"; };
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   CHECK_FALSE(rig.slot->cancel("t1"));  // idle: nothing to cancel
   rig.send_task(slot, "t1", "wait", "");
   REQUIRE(pump_until(rig.loop.get(), [&] { return started.load(); }));
@@ -215,8 +225,7 @@ TEST_CASE("cancel marks only the running task; the handler sees it and its DONE 
 
 TEST_CASE("a reply that is not a TASK gets READY anew") {
   slot_rig rig;
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   rig.broker.send(slot, error_msg{"protocol_error", "scripted refusal"});
   CHECK(rig.expect_ready() == slot);
   rig.broker.send(slot, pong_msg{});
@@ -234,8 +243,7 @@ TEST_CASE("progress from a handler goes to the control channel's sender, tagged 
     while (!seen && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(1ms);
     return std::string("done");
   };
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   rig.send_task(slot, "t9", "report", "");
   const bool arrived = pump_until(rig.loop.get(), [&] { return !rig.progress.empty(); });
   seen = true;
@@ -248,44 +256,30 @@ TEST_CASE("progress from a handler goes to the control channel's sender, tagged 
 
 TEST_CASE("reannounce: an idle slot says READY anew from the same routing id; a busy one waits for its DONE") {
   slot_rig rig;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  std::atomic<bool> started{false};
-  rig.handlers["hold"] = [&](std::string_view, task_context&) {
-    started = true;
-    released.wait_for(10s);  // bounded, so a failed check cannot hang the slot's destructor
-    return std::string("held");
-  };
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  rig.handlers["hold"] = rig.hold.handler("held");
+  const std::string slot = rig.start_until_ready();
   rig.slot->reannounce();
   CHECK(rig.expect_ready() == slot);
-  rig.send_task(slot, "t1", "hold", "");
-  REQUIRE(pump_until(rig.loop.get(), [&] { return started.load(); }));
+  rig.run_hold(slot, "t1");
   rig.slot->reannounce();  // busy: no READY now
   auto early = rig.next(200ms);
   CHECK_FALSE(early.has_value());
-  release.set_value();
-  auto [done, out] = rig.expect_done();
-  CHECK(done.id == "t1");
-  CHECK(out == "held");
+  rig.hold.open();
+  rig.expect_done_of("t1", "held");
 }
 
 TEST_CASE("reconnect: an idle slot repeats its last DONE on a new socket, or READY before any task") {
   slot_rig rig;
-  rig.start();
-  const std::string slot = rig.expect_ready();
+  const std::string slot = rig.start_until_ready();
   rig.slot->reconnect();  // nothing done yet: READY again
   CHECK(rig.expect_ready() == slot);
   rig.send_task(slot, "t1", "echo", "once");
   CHECK(rig.expect_done().first.id == "t1");
   rig.slot->reconnect();  // the broker may still wait for that DONE
-  auto r = rig.next();
-  REQUIRE(r);
-  CHECK(r->from == slot);
-  REQUIRE(std::holds_alternative<done_msg>(r->message.content));
-  CHECK(std::get<done_msg>(r->message.content).id == "t1");
-  CHECK(r->message.payload.to_string() == "echo:once");
+  const received r = rig.expect<done_msg>();
+  CHECK(r.from == slot);
+  CHECK(std::get<done_msg>(r.message.content).id == "t1");
+  CHECK(r.message.payload.to_string() == "echo:once");
   // The kept DONE is always the last one.
   rig.send_task(slot, "t2", "echo", "twice");
   CHECK(rig.expect_done().first.id == "t2");
@@ -301,8 +295,7 @@ TEST_CASE("reconnect: an idle slot repeats its last DONE on a new socket, or REA
 TEST_CASE("close_when_idle closes an idle slot at once and a busy one right after its DONE") {
   SUBCASE("idle") {
     slot_rig rig;
-    rig.start();
-    rig.expect_ready();
+    rig.start_until_ready();
     rig.slot->close_when_idle();
     CHECK(rig.closed == 1);
     rig.slot->close_when_idle();  // closing twice is harmless
@@ -310,24 +303,13 @@ TEST_CASE("close_when_idle closes an idle slot at once and a busy one right afte
   }
   SUBCASE("busy") {
     slot_rig rig;
-    std::promise<void> release;
-    auto released = release.get_future().share();
-    std::atomic<bool> started{false};
-    rig.handlers["hold"] = [&](std::string_view, task_context&) {
-      started = true;
-      released.wait_for(10s);
-      return std::string("last");
-    };
-    rig.start();
-    const std::string slot = rig.expect_ready();
-    rig.send_task(slot, "t1", "hold", "");
-    REQUIRE(pump_until(rig.loop.get(), [&] { return started.load(); }));
+    rig.handlers["hold"] = rig.hold.handler("last");
+    const std::string slot = rig.start_until_ready();
+    rig.run_hold(slot, "t1");
     rig.slot->close_when_idle();
     CHECK(rig.closed == 0);
-    release.set_value();
-    auto [done, out] = rig.expect_done();
-    CHECK(done.id == "t1");
-    CHECK(out == "last");
+    rig.hold.open();
+    rig.expect_done_of("t1", "last");
     CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
     CHECK_FALSE(rig.next(200ms).has_value());  // no READY after the last DONE
   }
