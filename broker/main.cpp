@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "broker.hpp"
+#include "cli_parse.hpp"
 #include "exit_code.hpp"
 #include "log.hpp"
 #include "uv_handles.hpp"
@@ -126,11 +127,7 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-broker: hands tasks from clients to ready worker slots"};
   flags f;
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? common::exit_ok : common::exit_usage;
-  }
+  if (auto code = common::parse_or_exit(app, argc, argv)) return *code;
   common::log::set_program("argon-broker");
   common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);

@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "cli_parse.hpp"
 #include "exit_code.hpp"
 #include "keys.hpp"
 #include "log.hpp"
@@ -73,12 +74,7 @@ int main(int argc, char** argv) {
   argon::cli::add_exec(app);
   argon::cli::add_status(app);
   argon::cli::add_bench(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : argon::cli::usage;
-  }
+  if (auto code = argon::common::parse_or_exit(app, argc, argv)) return *code;
   argon::common::log::set_program("argon");
   std::signal(SIGPIPE, SIG_IGN);
   try {

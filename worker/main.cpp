@@ -10,6 +10,7 @@
 #include <csignal>
 
 #include "argon/worker.hpp"
+#include "cli_parse.hpp"
 #include "errors.hpp"
 #include "exit_code.hpp"
 #include "log.hpp"
@@ -89,11 +90,7 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-worker: runs tasks for an Argon broker (built-in tasks: echo, sleep, fail)"};
   flags f;
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? argon::common::exit_ok : argon::common::exit_usage;
-  }
+  if (auto code = argon::common::parse_or_exit(app, argc, argv)) return *code;
   argon::common::log::set_program("argon-worker");
   argon::common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);

@@ -36,6 +36,37 @@ void print_top(const std::unordered_map<std::string, std::uint64_t>& totals, std
   for (std::size_t i = 0; i < std::min(n, sorted.size()); ++i) std::cout << sorted[i].second << " " << sorted[i].first << "\n";
 }
 
+// Submits every regular file of dir, adds up the counts and prints the top
+// words; returns 1 if any file could not be counted, else 0.
+int count_words(const argon::client_options& opts, const std::string& dir, std::size_t top) {
+  argon::client c(opts);
+  std::vector<std::pair<fs::path, std::future<argon::result>>> tasks;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file()) tasks.emplace_back(entry.path(), c.submit("wordfreq", read_whole(entry.path())));
+  std::unordered_map<std::string, std::uint64_t> totals;
+  int failures = 0;
+  for (auto& [path, future] : tasks) {
+    argon::result r = future.get();
+    if (!r.ok()) {
+      ++failures;
+      std::cerr << "argon-wordfreq: " << path.string() << ": " << r.error_kind() << ": " << r.error_message() << "\n";
+      continue;
+    }
+    const auto counts = nlohmann::json::parse(r.value(), nullptr, false);
+    if (!counts.is_object()) {
+      ++failures;
+      std::cerr << "argon-wordfreq: " << path.string() << ": the worker's answer is not a JSON object\n";
+      continue;
+    }
+    for (auto& [word, count] : counts.items())
+      if (count.is_number_unsigned()) totals[word] += count.get<std::uint64_t>();
+  }
+  std::cerr << "argon-wordfreq: " << tasks.size() - static_cast<std::size_t>(failures) << " of " << tasks.size()
+            << " files counted, " << totals.size() << " distinct words\n";
+  print_top(totals, top);
+  return failures ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,40 +81,13 @@ int main(int argc, char** argv) {
   app.add_option("DIR", dir, "Directory whose files to count")->required()->check(CLI::ExistingDirectory);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  if (!key.empty()) opts.keyfile = key;
-  try {
-    argon::client c(opts);
-    std::vector<std::pair<fs::path, std::future<argon::result>>> tasks;
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_regular_file()) tasks.emplace_back(entry.path(), c.submit("wordfreq", read_whole(entry.path())));
-    std::unordered_map<std::string, std::uint64_t> totals;
-    int failures = 0;
-    for (auto& [path, future] : tasks) {
-      argon::result r = future.get();
-      if (!r.ok()) {
-        ++failures;
-        std::cerr << "argon-wordfreq: " << path.string() << ": " << r.error_kind() << ": " << r.error_message() << "\n";
-        continue;
-      }
-      const auto counts = nlohmann::json::parse(r.value(), nullptr, false);
-      if (!counts.is_object()) {
-        ++failures;
-        std::cerr << "argon-wordfreq: " << path.string() << ": the worker's answer is not a JSON object\n";
-        continue;
-      }
-      for (auto& [word, count] : counts.items())
-        if (count.is_number_unsigned()) totals[word] += count.get<std::uint64_t>();
-    }
-    std::cerr << "argon-wordfreq: " << tasks.size() - static_cast<std::size_t>(failures) << " of " << tasks.size()
-              << " files counted, " << totals.size() << " distinct words\n";
-    print_top(totals, top);
-    return failures ? 1 : 0;
+    if (!key.empty()) opts.keyfile = key;
+    return count_words(opts, dir, top);
+  } catch (const CLI::ParseError& e) {  // --help exits 0; a bad flag 2, as Argon's own programs do
+    return app.exit(e) == 0 ? 0 : argon::exit_usage;
   } catch (const fs::filesystem_error& e) {  // the directory could not be read
     std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
-    return 2;
+    return argon::exit_usage;
   } catch (const std::exception& e) {  // exit codes as Argon's own programs give them
     std::cerr << "argon-wordfreq: error: " << e.what() << "\n";
     return argon::exit_code_of(e);

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <memory>
 
+#include "cli_parse.hpp"
 #include "errors.hpp"
 #include "exit_code.hpp"
 #include "live_view.hpp"
@@ -97,15 +98,11 @@ int run(const flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  catch_signals();  // first, so that a signal while the keys are derived stops the monitor cleanly too
   CLI::App app{"argon-monitor: watch a broker's events (argon-broker --monitor ENDPOINT)"};
   flags f;
   add_flags(app, f);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? common::exit_ok : common::exit_usage;
-  }
-  catch_signals();
+  if (auto code = common::parse_or_exit(app, argc, argv)) return *code;
   try {
     return run(f);
   } catch (...) {
