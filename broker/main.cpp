@@ -11,6 +11,7 @@
 #include "cli_parse.hpp"
 #include "exit_code.hpp"
 #include "log.hpp"
+#include "stop_signals.hpp"
 #include "uv_handles.hpp"
 
 namespace {
@@ -115,6 +116,10 @@ int run(const broker::config& cfg, common::millis drain_limit) {
   auto on_signal = [&](int sig) { stop.on_signal(sig); };
   common::signal_watch sigint(loop.get(), SIGINT, on_signal);
   common::signal_watch sigterm(loop.get(), SIGTERM, on_signal);
+  common::signal_watch sighup(loop.get(), SIGHUP, [](int) {
+    common::log::warn("SIGHUP: ignored; argon-broker reloads nothing (restart it to change its settings)");
+  });
+  common::release_stop_signals();  // one that came while starting is handled now
   std::cerr << "argon-broker listening on " << b.endpoint() << (cfg.keys ? "" : " (insecure)") << std::endl;
   if (!cfg.monitor.empty()) std::cerr << "argon-broker monitor events on " << b.monitor_endpoint() << std::endl;
   loop.run();
@@ -124,6 +129,7 @@ int run(const broker::config& cfg, common::millis drain_limit) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  common::hold_stop_signals();  // until the loop watches them: a stop while the keys are derived drains cleanly
   CLI::App app{"argon-broker: hands tasks from clients to ready worker slots"};
   flags f;
   add_flags(app, f);

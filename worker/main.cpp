@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "exit_code.hpp"
 #include "log.hpp"
+#include "stop_signals.hpp"
 
 namespace {
 
@@ -87,6 +88,7 @@ void add_commands(argon::worker::worker& w, const std::vector<std::string>& item
 }  // namespace
 
 int main(int argc, char** argv) {
+  argon::common::hold_stop_signals();  // until the worker's loop watches them: a stop while starting is clean
   CLI::App app{"argon-worker: runs tasks for an Argon broker (built-in tasks: echo, sleep, fail)"};
   flags f;
   add_flags(app, f);

@@ -19,6 +19,7 @@
 #include "argon/worker.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "stop_signals.hpp"
 #include "task_slot.hpp"
 #include "uv_handles.hpp"
 
@@ -194,6 +195,12 @@ int worker::run() {
   self.wake = std::make_unique<async_wake>(loop.get(), [&self] { if (!self.stopping) self.begin_stop(); });
   signal_watch sigint(loop.get(), SIGINT, [&self](int) { self.begin_stop(); });
   signal_watch sigterm(loop.get(), SIGTERM, [&self](int) { self.begin_stop(); });
+  signal_watch sighup(loop.get(), SIGHUP, [](int) {
+    log::warn("SIGHUP: ignored; the worker reloads nothing (restart it to change its settings)");
+  });
+  // Before the slots start their handler threads, which run programs: those
+  // must not inherit these signals blocked. One that came while starting is handled now.
+  release_stop_signals();
   self.open_slots_on(loop);
   control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness}, self.events());
   self.control = &control;
