@@ -118,7 +118,7 @@ void broker::route(const peer& p, message& m) {
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
     else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);
     else if constexpr (std::is_same_v<T, heartbeat_msg>) on_heartbeat(p, b);
-    else if constexpr (std::is_same_v<T, bye_msg>) on_bye(b);
+    else if constexpr (std::is_same_v<T, bye_msg>) on_bye(p, b);
     else if constexpr (std::is_same_v<T, progress_msg>) on_progress(p, b);
   }, m.content);
 }

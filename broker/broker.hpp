@@ -91,7 +91,8 @@ class broker {
   // worker control channel and liveness (control_handlers.cpp)
   void on_hello(const peer& p, const common::hello_msg& m);
   void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
-  void on_bye(const common::bye_msg& m);
+  void on_bye(const peer& p, const common::bye_msg& m);
+  bool speaks_for(const peer& p, const std::string& worker_id, common::command c);
   void on_progress(const peer& p, const common::progress_msg& m);
   void tick();
   void expire_workers();

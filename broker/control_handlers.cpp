@@ -10,8 +10,27 @@ namespace argon::broker {
 
 using namespace argon::common;
 
+// A worker id belongs to the control connection that said HELLO for it, and a
+// control connection speaks for one worker id: the worker key alone must not
+// let one connection retire, replace, or keep alive another's worker.
+bool broker::speaks_for(const peer& p, const std::string& worker_id, command c) {
+  const worker_record* mine = workers_.by_control(p.id);
+  const worker_record* named = workers_.get(worker_id);
+  std::string why;
+  if (mine && mine->id != worker_id)
+    why = fmt::format("this control connection speaks for worker {}, not {}", mine->id, worker_id);
+  else if (!mine && named && named->watched)
+    why = fmt::format("worker id {} belongs to another control connection", worker_id);
+  if (why.empty()) return true;
+  ++stats_.protocol_errors;
+  if (error_log_.allow(clock_.now())) log::warn("refused {} from {}: {}", command_name(c), peer_address(p.raw), why);
+  reply_error(p, "not_allowed", fmt::format("{} refused: {}", command_name(c), why));
+  return false;
+}
+
 void broker::on_hello(const peer& p, const hello_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
+  if (!speaks_for(p, m.worker_id, command::hello)) return;
   seen_.worker_joined(workers_.hello(m.worker_id, p.id, clock_.now(), m.capacity, peer_address(p.raw)));
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
   reply(p, heartbeat_msg{instance_});
@@ -19,6 +38,7 @@ void broker::on_hello(const peer& p, const hello_msg& m) {
 
 void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   if (m.sender.empty()) throw protocol_error("HEARTBEAT needs a worker id");
+  if (!speaks_for(p, m.sender, command::heartbeat)) return;
   log::trace("heartbeat from worker {}", m.sender);
   if (!workers_.touch(m.sender, clock_.now())) {  // expired earlier, or the broker restarted
     log::info("worker {} is back", m.sender);
@@ -26,7 +46,8 @@ void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   }
 }
 
-void broker::on_bye(const bye_msg& m) {
+void broker::on_bye(const peer& p, const bye_msg& m) {
+  if (!speaks_for(p, m.worker_id, command::bye)) return;
   log::info("worker {} is leaving: no more tasks for it; its running tasks will finish", m.worker_id);
   announce_left(m.worker_id, "bye");
   workers_.retire(m.worker_id);

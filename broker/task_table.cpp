@@ -1,6 +1,7 @@
 // The task table's changes of state, each in one function; see task_table.hpp.
 #include "task_table.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 
@@ -11,6 +12,23 @@ namespace argon::broker {
 using namespace argon::common;
 
 namespace {
+
+// Failure kinds only the broker (or the client library) gives; a worker's DONE
+// naming one of them would make its failure look like the broker's own.
+constexpr std::string_view broker_kinds[] = {"worker_lost", "cancelled", "protocol_error", "payload_too_large",
+                                             "unknown_task", "busy", "unreachable"};
+
+// The kind a worker's failure reaches the client with: its own snake_case
+// kind, or task_error for none, for one of the broker's kinds, for timeout
+// on a task that has no timeout, and for anything that is not snake_case.
+std::string worker_kind(const std::string& kind, const task& t) {
+  const bool snake = !kind.empty() && std::all_of(kind.begin(), kind.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+  if (!snake || std::find(std::begin(broker_kinds), std::end(broker_kinds), kind) != std::end(broker_kinds)) return "task_error";
+  if (kind == "timeout" && t.timeout_ms == 0) return "task_error";
+  return kind;
+}
 
 template <class D> double micros(D d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
@@ -104,7 +122,7 @@ bool task_table::accept_done(slot* s, done_msg& m, zmq::message_t& payload) {
   }
   stats_.run_time.add(micros(clock_.now() - t->started_at));
   if (m.ok) finish(*t, result_msg{t->id}, &payload);
-  else finish(*t, failed_msg{t->id, m.kind.empty() ? "task_error" : m.kind, m.error}, nullptr);
+  else finish(*t, failed_msg{t->id, worker_kind(m.kind, *t), m.error}, nullptr);
   return true;
 }
 

@@ -1,0 +1,169 @@
+// Who may speak for a worker id at the broker. A worker id belongs to the
+// control connection that said HELLO for it: a HELLO for a live id from
+// another connection is refused, and HEARTBEAT, BYE and PROGRESS count only
+// from the owning connection, so the worker key alone cannot retire,
+// replace or keep alive someone else's worker, nor register a phantom one
+// on its own channel. A DONE cannot pass a worker's failure off as one of
+// the broker's own kinds.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "broker_fixture.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace argon::common;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A control channel on its own connection; reads what the broker answers it.
+struct control {
+  control(fixture& f, const std::string& worker) : fix(f), worker_id(worker), peer(f.b->endpoint(), nullptr, nullptr) {}
+  void send(const body& b) { peer.send(role::control, b); }
+  // The next ERROR the broker sends here, skipping heartbeats; empty if none comes.
+  std::optional<error_msg> error() {
+    std::optional<error_msg> got;
+    fix.pump_until([&] {
+      auto m = peer.receive(0ms);
+      if (m && std::holds_alternative<error_msg>(m->content)) got = std::get<error_msg>(m->content);
+      return got.has_value();
+    });
+    return got;
+  }
+  fixture& fix;
+  std::string worker_id;
+  raw_peer peer;
+};
+
+const broker::worker_record* record(fixture& f, const std::string& id) { return f.b->workers().get(id); }
+
+// Says HELLO and waits until the broker knows the worker.
+void hello(fixture& f, control& c) {
+  c.send(hello_msg{c.worker_id, 1, "test"});
+  REQUIRE(f.pump_until([&] { return record(f, c.worker_id) && record(f, c.worker_id)->watched; }));
+}
+
+}  // namespace
+
+TEST_SUITE("unit") {
+TEST_CASE("a BYE for a worker from another connection is refused; the worker keeps serving") {
+  fixture f;
+  control owner(f, "W1");
+  hello(f, owner);
+  slot_peer s(f, "W1", "w1.0");
+  REQUIRE(f.wait_for_slots(1));
+  control intruder(f, "W1");
+  intruder.send(bye_msg{"W1"});
+  auto refused = intruder.error();
+  REQUIRE(refused);
+  CHECK(refused->kind == "not_allowed");
+  CHECK(refused->message.find("W1") != std::string::npos);
+  CHECK_FALSE(record(f, "W1")->leaving);
+  CHECK(f.b->snapshot().slots == 1);
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  CHECK(s.task());  // still gets work
+  owner.send(bye_msg{"W1"});  // its own BYE counts
+  REQUIRE(f.pump_until([&] { return record(f, "W1") == nullptr || record(f, "W1")->leaving; }));
+}
+
+TEST_CASE("a HELLO for a live worker id from another connection is refused, so its closing loses nothing") {
+  fixture f(0, 50);  // a 50 ms tick: an unreachable control channel is noticed soon
+  control owner(f, "W1");
+  hello(f, owner);
+  slot_peer s(f, "W1", "w1.0");
+  REQUIRE(f.wait_for_slots(1));
+  const std::string owner_channel = record(f, "W1")->control_id;
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  REQUIRE(s.task());
+  {
+    control intruder(f, "W1");
+    intruder.send(hello_msg{"W1", 1, "test"});
+    auto refused = intruder.error();
+    REQUIRE(refused);
+    CHECK(refused->kind == "not_allowed");
+  }  // the intruder closes
+  f.settle();
+  const auto* w = record(f, "W1");
+  REQUIRE(w);
+  CHECK(w->control_id == owner_channel);
+  CHECK(f.b->snapshot().busy_slots == 1);  // t1 still runs there: not requeued to run twice
+  s.done("t1", "out");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::holds_alternative<result_msg>(r->content));
+}
+
+TEST_CASE("heartbeats naming a worker count only from its own control connection") {
+  fixture f;
+  control owner(f, "W1");
+  hello(f, owner);
+  const auto joined = record(f, "W1")->last_seen;
+  f.clk.advance(1s);
+  control intruder(f, "W1");
+  intruder.send(heartbeat_msg{"W1"});
+  f.settle();
+  CHECK(record(f, "W1")->last_seen == joined);  // not kept alive by someone else
+  owner.send(heartbeat_msg{"W1"});
+  REQUIRE(f.pump_until([&] { return record(f, "W1")->last_seen != joined; }));
+}
+
+TEST_CASE("a heartbeat with another id on a worker's control channel registers no phantom worker") {
+  fixture f;
+  control owner(f, "W1");
+  hello(f, owner);
+  owner.send(heartbeat_msg{"PHANTOM"});
+  auto refused = owner.error();
+  REQUIRE(refused);
+  CHECK(refused->kind == "not_allowed");
+  CHECK(record(f, "PHANTOM") == nullptr);
+  CHECK(f.b->snapshot().workers == 1);
+}
+
+TEST_CASE("a DONE cannot pass a failure off as one of the broker's own kinds; the worker's text is kept") {
+  fixture f;
+  slot_peer s(f, "W1", "w1.0");
+  REQUIRE(f.wait_for_slots(1));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  struct sent {
+    std::string kind;      // what the worker's DONE claims
+    std::string expected;  // what the client is told
+  };
+  const std::vector<sent> cases{{"worker_lost", "task_error"}, {"cancelled", "task_error"},
+                                {"timeout", "task_error"},     {"protocol_error", "task_error"},
+                                {"Not Snake", "task_error"},   {"invalid_input", "invalid_input"},
+                                {"not_allowed", "not_allowed"}, {"", "task_error"}};
+  int n = 0;
+  for (const auto& k : cases) {
+    CAPTURE(k.kind);
+    const std::string id = fmt::format("t{}", ++n);
+    c.send(role::client, submit(id), "in");
+    REQUIRE(s.task());
+    zmq::message_t none;
+    (void)send(s.socket, socket_kind::req, nullptr, role::slot, done_msg{"W1", id, false, "the worker's words", k.kind}, &none);
+    auto r = reply_to(f, c);
+    REQUIRE(r);
+    REQUIRE(std::holds_alternative<failed_msg>(r->content));
+    const auto& fm = std::get<failed_msg>(r->content);
+    CHECK(fm.kind == k.expected);
+    CHECK(fm.message.find("the worker's words") != std::string::npos);
+  }
+}
+
+TEST_CASE("a DONE may say timeout for a task that has a timeout") {
+  fixture f;
+  slot_peer s(f, "W1", "w1.0");
+  REQUIRE(f.wait_for_slots(1));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit_msg{"t1", "echo", priority::normal, 60000, 1, {}}, "in");
+  REQUIRE(s.task());
+  zmq::message_t none;
+  (void)send(s.socket, socket_kind::req, nullptr, role::slot, done_msg{"W1", "t1", false, "ran past its deadline", "timeout"}, &none);
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  REQUIRE(std::holds_alternative<failed_msg>(r->content));
+  CHECK(std::get<failed_msg>(r->content).kind == "timeout");
+}
+}
