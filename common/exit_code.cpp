@@ -1,4 +1,6 @@
 // report_fatal: the exception in flight, named on stderr and turned into an exit code.
+// Its message may quote a peer (a broker's answer, a worker's text), so it
+// is shown through printable().
 #include "exit_code.hpp"
 
 #include <cstdio>
@@ -7,13 +9,21 @@
 #include <zmq.hpp>
 
 #include "errors.hpp"
+#include "terminal_text.hpp"
 
 namespace argon::common {
 namespace {
 
 // stdio, not iostreams: this may run after a std::bad_alloc, and must not throw.
 int print(std::string_view program, const char* what, int code) noexcept {
-  std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(), what);
+  std::string shown;
+  const char* text = "(a message that could not be shown)";
+  try {
+    shown = printable(what);
+    text = shown.c_str();
+  } catch (...) {  // out of memory: say so without allocating
+  }
+  std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(), text);
   return code;
 }
 

@@ -1,4 +1,7 @@
 // One write() call per line, so lines from threads do not interleave.
+// Messages quote peers (ids, task names, addresses, their errors), so the
+// text goes through printable(): a line stays one line and cannot steer
+// the terminal.
 #include "log.hpp"
 
 #include <time.h>
@@ -6,6 +9,8 @@
 
 #include <atomic>
 #include <string>
+
+#include "terminal_text.hpp"
 
 namespace argon::common::log {
 namespace {
@@ -28,7 +33,7 @@ void write(level l, std::string_view text) {
   tm parts{};
   localtime_r(&ts.tv_sec, &parts);
   std::string line = fmt::format("{:02}:{:02}:{:02}.{:03} {}[{}] {} {}\n", parts.tm_hour, parts.tm_min, parts.tm_sec,
-                                 ts.tv_nsec / 1000000, program, ::getpid(), name_of(l), text);
+                                 ts.tv_nsec / 1000000, program, ::getpid(), name_of(l), printable(text));
   ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
   (void)r;
 }

@@ -29,6 +29,22 @@ std::size_t count_named(const std::vector<json>& evs, const std::string& name) {
   return n;
 }
 
+// Text a peer chose to set the terminal's title (OSC 0, ended by BEL) and wipe the screen (CSI 2J).
+const std::string hostile = "x\033]0;pwned\007\033[2J";
+// The same text as a person should see it.
+const std::string hostile_shown = R"(x\x1b]0;pwned\x07\x1b[2J)";
+
+// Whether text holds a character a terminal would act on: a C0 control other
+// than the newline ending each line, DEL, or a C1 control (U+0080-U+009F).
+bool has_control_bytes(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if ((b < 0x20 && b != '\n') || b == 0x7f) return true;
+    if (b == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_SUITE("e2e") {
@@ -201,6 +217,80 @@ TEST_CASE("argon status --workers lists each worker with its capacity, address a
   CHECK(done == 1);
   auto plain = json::parse(run(sys.cli("status"), "", 30s).out);
   CHECK_FALSE(plain.contains("worker_list"));
+}
+
+TEST_CASE("a failed task's hostile message is shown escaped in the monitor's lines and on the CLI's stderr") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(1));
+  event_log lines(sys, mon, {"--filter", "task_failed,stats"}, "plain.txt");
+  event_log trace(sys, mon, {"--trace"}, "trace.txt");
+  event_log log(sys, mon, {"--json"}, "monitor.log");
+  REQUIRE(log.wait_ready());
+  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find(" stats ") != std::string::npos; }, 10s));
+  auto failed = run(sys.cli("submit", {"fail", hostile}), "", 30s);
+  CHECK(failed.exit_code == 1);
+  CHECK(failed.out.empty());
+  CHECK(failed.err.find("argon: task failed (task_error): " + hostile_shown + "\n") != std::string::npos);
+  CHECK_FALSE(has_control_bytes(failed.err));
+  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find("task_failed") != std::string::npos; }, 5s));
+  CHECK(lines.text().find(" message=" + hostile_shown + " ") != std::string::npos);
+  CHECK_FALSE(has_control_bytes(lines.text()));
+  REQUIRE(trace.wait_for([&](const auto&) { return trace.text().find("FAILED") != std::string::npos; }, 5s));
+  CHECK_FALSE(has_control_bytes(trace.text()));
+  // JSON lines carry the message exactly, with JSON's own escapes.
+  REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "task_failed") >= 1; }, 5s));
+  CHECK(log.named("task_failed").at(0)["message"] == hostile);
+  CHECK_FALSE(has_control_bytes(log.text()));
+}
+
+TEST_CASE("task names and worker ids with control bytes or invalid UTF-8 are shown escaped, and --json stays JSON") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(1));
+  event_log lines(sys, mon, {"--filter", "worker_joined,task_failed,stats"}, "plain.txt");
+  event_log trace(sys, mon, {"--trace"}, "trace.txt");
+  event_log log(sys, mon, {"--json"}, "monitor.log");
+  REQUIRE(log.wait_ready());
+  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find(" stats ") != std::string::npos; }, 10s));
+  // A task name (the broker refuses ASCII controls in one, not C1 controls
+  // or invalid UTF-8): quoted back by the broker's refusal, and in the SUBMIT trace line.
+  auto unknown = run(sys.cli("submit", {"ech\xc2\x9b" "2Jo\xff", "x"}), "", 30s);
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find(R"(no connected worker serves task 'ech\u009b2Jo\xff')") != std::string::npos);
+  CHECK_FALSE(has_control_bytes(unknown.err));
+  REQUIRE(trace.wait_for([&](const auto&) { return trace.text().find(R"(task=ech\u009b2Jo\xff pri=normal)") != std::string::npos; }, 5s));
+  // A task id, chosen by the client that submits.
+  raw_peer client(sys.endpoint, nullptr, nullptr);
+  client.send(common::role::client, common::submit_msg{"t\033[2J\r", "echo", common::priority::normal, 0, 1, {}}, "x");
+  REQUIRE(trace.wait_for([&](const auto&) { return trace.text().find(R"(← RESULT id=t\x1b[2J\r)") != std::string::npos; }, 5s));
+  // A worker id, chosen by whoever says HELLO; and text that is not UTF-8.
+  raw_peer stranger(sys.endpoint, nullptr, nullptr);
+  stranger.send(common::role::control, common::hello_msg{"w\033[2J\xc2\x9b\xff", 1, "9.9.9"});
+  auto bad = run(sys.cli("submit", {"fail", "not \xff UTF-8"}), "", 30s);
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.err.find(R"(task failed (task_error): not \xff UTF-8)") != std::string::npos);
+  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find(R"(message="not \xff UTF-8")") != std::string::npos; }, 5s));
+  CHECK(lines.text().find(R"(worker_joined worker=w\x1b[2J\u009b\xff capacity=1)") != std::string::npos);
+  // argon status lists that worker in ASCII JSON (it expires after a few seconds without heartbeats).
+  auto status = run(sys.cli("status", {"--workers"}), "", 30s);
+  CHECK(status.exit_code == 0);
+  CHECK_FALSE(has_control_bytes(status.out));
+  CHECK(status.out.find(R"("w\u001b[2J\u009b\ufffd")") != std::string::npos);
+  CHECK(json::parse(status.out)["worker_list"].size() == 2);
+  CHECK(lines.text().find(R"(task_failed id=)") != std::string::npos);
+  CHECK_FALSE(has_control_bytes(lines.text()));
+  CHECK_FALSE(has_control_bytes(trace.text()));
+  CHECK(trace.text().find(R"(worker=w\x1b[2J\u009b\xff capacity=1)") != std::string::npos);
+  // --json keeps going: invalid bytes become U+FFFD, so every line still parses.
+  REQUIRE(log.wait_for([](const auto& evs) {
+    for (auto& e : evs)
+      if (e.value("event", "") == "task_failed" && e.value("message", "") == "not \xef\xbf\xbd UTF-8") return true;
+    return false;
+  }, 5s));
+  CHECK(log.named("worker_joined").size() >= 2);
+  CHECK_FALSE(has_control_bytes(log.text()));
+  CHECK(log.process->running());
 }
 
 TEST_CASE("argon-monitor says so when no events come, and exits 0 on SIGTERM") {

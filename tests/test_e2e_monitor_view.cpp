@@ -13,6 +13,7 @@
 #include <set>
 
 #include "event_log.hpp"
+#include "raw_peer.hpp"
 
 using namespace argon;
 using namespace argon::test;
@@ -87,6 +88,13 @@ std::string last_frame(const std::string& out) {
   return std::regex_replace(frame, std::regex("\r"), "");
 }
 
+// How many times needle occurs in text.
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 std::set<std::string> event_counts(const std::string& out) {
   std::set<std::string> seen;
   static const std::regex counter("events ([0-9]+)");
@@ -119,6 +127,29 @@ TEST_CASE("the live view renders the worker, updates every second and quits clea
   view.type("q");
   CHECK(view.wait_exit(5s) == 0);
   CHECK(view.output().find("\x1b[?1049l") != std::string::npos);  // the normal screen is back
+}
+
+TEST_CASE("the live view shows a peer's control bytes escaped, so they cannot retitle or wipe the terminal") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(1));
+  pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--insecure"});
+  REQUIRE(view.read_until([](const std::string& o) { return o.find("WORKER") != std::string::npos; }, 10s));
+  raw_peer stranger(sys.endpoint, nullptr, nullptr);
+  stranger.send(common::role::control, common::hello_msg{"w\033[2J\033]2;t\007", 1, "9.9.9"});
+  REQUIRE(run(sys.cli("submit", {"fail", "x\033]0;pwned\007\033[2J"}), "", 30s).exit_code == 1);
+  const std::string failure = R"(task_error: x\x1b]0;pwned\x07\x1b[2J)";
+  const std::string worker = R"(w\x1b[2J\x1b]2;t\x07)";
+  REQUIRE(view.read_until([&](const std::string& o) { return o.find(failure) != std::string::npos && o.find(worker) != std::string::npos; }, 5s));
+  const std::string frame = last_frame(view.output());
+  MESSAGE("the live view:\n" << frame);
+  CHECK(frame.find(failure) != std::string::npos);
+  CHECK(view.output().find("pwned\007") == std::string::npos);
+  CHECK(view.output().find('\007') == std::string::npos);         // no BEL at all
+  CHECK(view.output().find("\x1b]") == std::string::npos);         // no OSC: the title stays
+  CHECK(count_of(view.output(), "\x1b[2J") == 1);                  // only the view's own clear, at the start
+  view.type("q");
+  CHECK(view.wait_exit(5s) == 0);
 }
 
 TEST_CASE("the live view exits 0 on Ctrl-C and on SIGTERM") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "terminal_text.hpp"
 
 namespace argon::cli {
 namespace {
@@ -39,7 +40,8 @@ struct bench_run {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started[i]);
     latency_us.push_back(static_cast<std::uint32_t>(us.count()));
     if (!r.ok() || r.value() != payloads[i]) {
-      if (wrong++ < 5) std::fprintf(stderr, "argon bench: task %zu: %s\n", i, r.ok() ? "wrong result" : r.error_message().c_str());
+      if (wrong++ < 5)
+        std::fprintf(stderr, "argon bench: task %zu: %s\n", i, r.ok() ? "wrong result" : common::printable(r.error_message()).c_str());
     }
     if (next < payloads.size()) submit_next();
     if (++finished == payloads.size()) all_done.set_value();

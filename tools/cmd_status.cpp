@@ -1,11 +1,15 @@
 // argon status: the broker's state and counters as one JSON object; with
 // --workers also "worker_list", one object per worker process. Keys are the
-// STATUS_REPLY map keys that protocol.hpp lists.
+// STATUS_REPLY map keys that protocol.hpp lists. Worker ids and addresses
+// are the peers' bytes, so the JSON is plain ASCII (controls and every
+// character past ASCII as \u escapes) and a byte that is not UTF-8 becomes
+// U+FFFD: the output always parses and cannot steer a terminal.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "terminal_text.hpp"
 
 namespace argon::cli {
 namespace {
@@ -39,10 +43,10 @@ void add_status(CLI::App& app) {
 int run_status(CLI::App&) {
   client c(to_options(flags));
   try {
-    std::cout << with_list(c.status(with_workers)).dump(2) << std::endl;
+    std::cout << with_list(c.status(with_workers)).dump(2, ' ', true, nlohmann::json::error_handler_t::replace) << std::endl;
     return done;
   } catch (const task_failed& e) {
-    std::cerr << "argon: " << e.what() << "\n";
+    std::cerr << "argon: " << common::printable(e.what()) << "\n";
     return unreachable;
   }
 }

@@ -1,10 +1,13 @@
 // What `argon submit` and `argon exec` share: the task flags, reading the
-// payload, and turning a result into output and an exit code.
+// payload, and turning a result into output and an exit code. The result
+// goes to stdout byte for byte, for scripts; a failure's kind and text come
+// from the broker or a worker and go to stderr through printable().
 #include <cstdio>
 #include <iostream>
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "terminal_text.hpp"
 #include "user_file.hpp"
 
 namespace argon::cli {
@@ -37,20 +40,21 @@ int report(const result& r) {
     std::fflush(stdout);
     return done;
   }
-  const std::string& kind = r.error_kind();
-  if (kind == "busy" && r.busy()) {
+  const std::string kind = common::printable(r.error_kind());
+  const std::string message = common::printable(r.error_message());
+  if (r.error_kind() == "busy" && r.busy()) {
     const auto& b = *r.busy();
     std::fprintf(stderr, "argon: broker busy: queue %llu/%llu, capacity %llu, retry after ~%.1f s (%s)\n",
                  static_cast<unsigned long long>(b.depth), static_cast<unsigned long long>(b.limit),
                  static_cast<unsigned long long>(b.capacity), static_cast<double>(b.retry_after.count()) / 1000.0,
-                 b.reason.c_str());
+                 common::printable(b.reason).c_str());
     return busy;
   }
   if (kind == "unreachable" || kind == "timeout") {
-    std::fprintf(stderr, "argon: %s: %s\n", kind.c_str(), r.error_message().c_str());
+    std::fprintf(stderr, "argon: %s: %s\n", kind.c_str(), message.c_str());
     return unreachable;
   }
-  std::fprintf(stderr, "argon: task failed (%s): %s\n", kind.c_str(), r.error_message().c_str());
+  std::fprintf(stderr, "argon: task failed (%s): %s\n", kind.c_str(), message.c_str());
   return task_failed_code;
 }
 

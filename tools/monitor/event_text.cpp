@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "terminal_text.hpp"
+
 namespace argon::tools {
 
 namespace mon = argon::common::monitor;
@@ -18,10 +20,17 @@ std::tm split(std::uint64_t unix_ms, bool utc) {
   return parts;
 }
 
-// A value as it goes in a plain line: strings with spaces are quoted.
+// A value as it goes in a plain line: shown through printable(), and quoted
+// when empty or holding a space, a quote or '=', so key=value stays readable.
 std::string plain_value(const std::string& v) {
-  if (!v.empty() && v.find_first_of(" \t\"=") == std::string::npos) return v;
-  return nlohmann::json(v).dump();
+  std::string shown = common::printable(v);
+  if (!shown.empty() && shown.find_first_of(" \"=") == std::string::npos) return shown;
+  std::string quoted = "\"";
+  for (char c : shown) {
+    if (c == '"') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + '"';
 }
 std::string plain_value(std::uint64_t v) { return std::to_string(v); }
 std::string plain_value(double v) { return fmt::format("{:.3g}", v); }
@@ -56,6 +65,10 @@ nlohmann::json to_json(const mon::event& e) {
   return j;
 }
 
+std::string json_line(const mon::event& e) {
+  return to_json(e).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
 std::string plain_line(const mon::event& e) {
   std::string line = iso_time(e.time_ms) + " " + mon::name_of(e.content);
   std::visit([&](const auto& b) {
@@ -68,9 +81,11 @@ std::string plain_line(const mon::event& e) {
 
 std::string trace_line(const mon::event& e, const mon::trace& t) {
   const bool in = t.direction == "in";
-  std::string line = fmt::format("{} {:<7} {:<16} {} {}", clock_time(e.time_ms), t.role, t.peer, in ? "→" : "←", t.command);
-  if (!t.id.empty()) line.append(" id=").append(t.id);
-  if (!t.detail.empty()) line.append(" ").append(t.detail);
+  using common::printable;
+  std::string line = fmt::format("{} {:<7} {:<16} {} {}", clock_time(e.time_ms), printable(t.role), printable(t.peer),
+                                 in ? "→" : "←", printable(t.command));
+  if (!t.id.empty()) line.append(" id=").append(printable(t.id));
+  if (!t.detail.empty()) line.append(" ").append(printable(t.detail));
   if (t.payload_bytes || t.command == "SUBMIT" || t.command == "TASK" || t.command == "DONE" || t.command == "RESULT")
     line.append(" ").append(byte_size(t.payload_bytes));
   return line;

@@ -1,6 +1,9 @@
 // argon-monitor's text forms of an event: a JSON object, a plain line, and
 // the readable trace line. All walk the event's each_field() list, so a new
-// field shows up in every form without changes here.
+// field shows up in every form without changes here. Every string in an
+// event came from a peer, so the plain and trace lines show it through
+// common::printable(); JSON lines are plain ASCII, with JSON's own \u
+// escapes for controls and every other character past ASCII.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,9 @@ namespace argon::tools {
 
 // {"event": name, "time": ISO 8601 UTC with ms, fields...}
 [[nodiscard]] nlohmann::json to_json(const common::monitor::event& e);
+// to_json(e) as one line of ASCII JSON: nothing in it can steer a terminal, and a
+// byte that is not UTF-8 becomes U+FFFD (\ufffd), so the line always parses.
+[[nodiscard]] std::string json_line(const common::monitor::event& e);
 // "2026-11-25T19:01:02.345Z task_done id=t-1 worker=3f2a run_ms=5.1"
 [[nodiscard]] std::string plain_line(const common::monitor::event& e);
 // "19:01:02.345 client c-3f2a…  → SUBMIT id=t-1 64 B" (local time)

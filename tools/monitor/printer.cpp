@@ -9,7 +9,7 @@ namespace argon::tools {
 bool printer::show(const common::monitor::event& e) {
   if (!((shown_ >> e.content.index()) & 1u)) return true;
   std::string line;
-  if (json_) line = to_json(e).dump();
+  if (json_) line = json_line(e);
   else if (const auto* t = std::get_if<common::monitor::trace>(&e.content)) line = trace_line(e, *t);
   else line = plain_line(e);
   line += '\n';

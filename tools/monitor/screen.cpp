@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include "event_text.hpp"
+#include "terminal_text.hpp"
 
 namespace argon::tools {
 namespace {
+
+using common::printable;  // ids, names, addresses and failure texts all come from peers
 
 std::string running_text(const live_state& s, const worker_view& w) {
   std::string out;
@@ -13,7 +16,9 @@ std::string running_text(const live_state& s, const worker_view& w) {
   for (const auto& id : w.running) {
     if (shown++ == 4) return out + fmt::format(" +{} more", w.running.size() - 4);
     const std::string name = s.task_name(id);
-    out += (out.empty() ? "" : ", ") + id + (name.empty() ? "" : " " + name);
+    if (!out.empty()) out += ", ";
+    out += printable(id);
+    if (!name.empty()) out.append(" ").append(printable(name));
   }
   return out;
 }
@@ -38,8 +43,8 @@ void add_workers(std::vector<std::string>& out, const live_state& s, std::size_t
       break;
     }
     const std::string cap = w.capacity ? std::to_string(w.capacity) : "?";
-    out.push_back(fmt::format("{:<20} {:<22} {:>4} {:>5} {:>8}  {}", id, w.address, cap, w.running.size(), w.done,
-                              running_text(s, w)));
+    out.push_back(fmt::format("{:<20} {:<22} {:>4} {:>5} {:>8}  {}", printable(id), printable(w.address), cap,
+                              w.running.size(), w.done, running_text(s, w)));
   }
   if (s.workers().empty()) out.push_back("(no workers yet)");
 }
@@ -47,7 +52,7 @@ void add_workers(std::vector<std::string>& out, const live_state& s, std::size_t
 void add_recent(std::vector<std::string>& out, const char* title, const std::deque<recent_line>& lines) {
   out.push_back(title);
   if (lines.empty()) out.push_back("  none");
-  for (const auto& l : lines) out.push_back("  " + clock_time(l.time_ms) + "  " + l.text);
+  for (const auto& l : lines) out.push_back("  " + clock_time(l.time_ms) + "  " + printable(l.text));
 }
 
 }  // namespace

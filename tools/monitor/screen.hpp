@@ -4,7 +4,9 @@
 // totals and rates from the latest stats event, the latency percentiles,
 // one row per worker with its running tasks, then recent failures and
 // refused connections. When nothing has arrived yet the frame says so and
-// why that may be. Rows past the terminal's height are summarised.
+// why that may be. Rows past the terminal's height are summarised. Text
+// from peers is shown through common::printable(), before padding, so the
+// columns line up with what the terminal shows.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <unistd.h>
 
+#include "terminal_text.hpp"
+
 namespace argon::tools {
 
 raw_terminal::raw_terminal(int in_fd, int out_fd) : in_fd_(in_fd), out_fd_(out_fd) {
@@ -40,7 +42,7 @@ void raw_terminal::draw(const std::vector<std::string>& lines) {
   const auto [cols, rows] = size();
   std::string frame = "\x1b[H";
   for (int i = 0; i < static_cast<int>(lines.size()) && i < rows; ++i) {
-    frame += fit(lines[static_cast<std::size_t>(i)], cols);
+    frame += fit(common::printable(lines[static_cast<std::size_t>(i)]), cols);
     frame += "\x1b[K";
     if (i + 1 < rows) frame += "\r\n";
   }

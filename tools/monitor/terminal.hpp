@@ -5,7 +5,10 @@
 // Ctrl-C still sends SIGINT), hides the cursor and switches to the
 // alternate screen; its destructor restores the saved termios settings and
 // the normal screen, so the shell is left as it was on every way out that
-// unwinds. draw() replaces the screen with a frame in one write.
+// unwinds. draw() replaces the screen with a frame in one write; its lines
+// pass through common::printable() once more, so no text in a frame can
+// move the cursor, clear the screen or retitle the terminal, only the
+// view's own escapes can.
 #pragma once
 
 #include <termios.h>
