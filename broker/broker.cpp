@@ -81,7 +81,8 @@ void broker::handle(frames& f) {
       std::string held = error_log_.suppressed() ? fmt::format(" ({} more not logged)", error_log_.suppressed()) : "";
       log::warn("protocol error from {} ({}): {}{}", peer_address(f), p.user.empty() ? "peer" : p.user, e.what(), held);
     }
-    reply_error(p, "protocol_error", e.what());
+    if (auto id = submit_id(f.header.data(), f.header.size())) refuse(p, *id, "protocol_error", e.what());
+    else reply_error(p, "protocol_error", e.what());
   }
 }
 

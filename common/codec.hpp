@@ -46,6 +46,12 @@ struct message {
 // Decodes just a header frame's bytes (no payload check). Throws protocol_error.
 [[nodiscard]] message decode_header(const void* data, std::size_t size);
 
+// The task id of a SUBMIT header that did not decode (a field out of range,
+// a frame missing), when one can still be read: a non-empty string of at
+// most max_id_bytes in the id's place. The broker then answers FAILED with
+// that id instead of an ERROR no client can tie to a task. Never throws.
+[[nodiscard]] std::optional<std::string> submit_id(const void* data, std::size_t size) noexcept;
+
 // Encodes a header into a frame.
 [[nodiscard]] zmq::message_t encode_header(role from, const body& b);
 

@@ -213,16 +213,17 @@ zmq::message_t encode_header(role from, const body& b) {
   return zmq::message_t(buf.data(), buf.size());
 }
 
-message decode_header(const void* data, std::size_t size) {
+namespace {
+
+// The header's msgpack array, checked for size (at most max_size bytes) and
+// syntax only; it lives in zone.
+msgpack::object unpack_header(const void* data, std::size_t size, msgpack::zone& zone, std::size_t max_size = max_header_bytes) {
   if (size == 0) throw protocol_error("empty header frame");
-  if (size > max_header_bytes) throw protocol_error("header frame of " + std::to_string(size) + " bytes is too large");
-  // One zone per thread, cleared per header, so decoding allocates only for the strings it returns.
-  thread_local msgpack::zone zone;
-  zone.clear();
+  if (size > max_size) throw protocol_error("header frame of " + std::to_string(size) + " bytes is too large");
   msgpack::object o;
   try {
     std::size_t off = 0;
-    msgpack::unpack_limit limit(max_list_items, 64, max_header_bytes, max_header_bytes, max_header_bytes, 4);
+    msgpack::unpack_limit limit(max_list_items, 64, max_size, max_size, max_size, 4);
     o = msgpack::unpack(zone, static_cast<const char*>(data), size, off, nullptr, nullptr, limit);
     if (off != size) throw protocol_error("trailing bytes after the header");
   } catch (const protocol_error&) {
@@ -231,6 +232,34 @@ message decode_header(const void* data, std::size_t size) {
     throw protocol_error(std::string("header is not valid msgpack: ") + e.what());
   }
   if (o.type != msgpack::type::ARRAY || o.via.array.size < 3) throw protocol_error("header is not an array of at least 3 items");
+  return o;
+}
+
+}  // namespace
+
+std::optional<std::string> submit_id(const void* data, std::size_t size) noexcept {
+  try {
+    // A header over its limit is read too (the socket already bounds its size):
+    // its id is what lets the client learn that its task failed.
+    msgpack::zone zone;
+    const msgpack::object o = unpack_header(data, size, zone, std::max(size, max_header_bytes));
+    const msgpack::object* a = o.via.array.ptr;
+    const auto is = [](const msgpack::object& item, std::uint64_t v) {
+      return item.type == msgpack::type::POSITIVE_INTEGER && item.via.u64 == v;
+    };
+    if (o.via.array.size < 4 || !is(a[0], protocol_version) || !is(a[2], static_cast<unsigned>(command::submit))) return std::nullopt;
+    if (a[3].type != msgpack::type::STR || a[3].via.str.size == 0 || a[3].via.str.size > max_id_bytes) return std::nullopt;
+    return std::string(a[3].via.str.ptr, a[3].via.str.size);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+message decode_header(const void* data, std::size_t size) {
+  // One zone per thread, cleared per header, so decoding allocates only for the strings it returns.
+  thread_local msgpack::zone zone;
+  zone.clear();
+  const msgpack::object o = unpack_header(data, size, zone);
   const msgpack::object* a = o.via.array.ptr;
   for (int i = 0; i < 3; ++i)
     if (a[i].type != msgpack::type::POSITIVE_INTEGER) throw protocol_error("header version, role and command must be unsigned integers");
