@@ -12,12 +12,13 @@ using namespace argon::common;
 
 // A worker id belongs to the control connection that said HELLO for it, and a
 // control connection speaks for one worker id: the worker key alone must not
-// let one connection retire, replace, or keep alive another's worker.
+// let one connection retire, replace, or keep alive another's worker. Once its
+// worker has said BYE, a connection may say HELLO for a new id.
 bool broker::speaks_for(const peer& p, const std::string& worker_id, command c) {
   const worker_record* mine = workers_.by_control(p.id);
   const worker_record* named = workers_.get(worker_id);
   std::string why;
-  if (mine && mine->id != worker_id)
+  if (mine && mine->id != worker_id && !(c == command::hello && mine->leaving))
     why = fmt::format("this control connection speaks for worker {}, not {}", mine->id, worker_id);
   else if (!mine && named && named->watched)
     why = fmt::format("worker id {} belongs to another control connection", worker_id);

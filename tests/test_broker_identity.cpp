@@ -167,3 +167,23 @@ TEST_CASE("a DONE may say timeout for a task that has a timeout") {
   CHECK(std::get<failed_msg>(r->content).kind == "timeout");
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("after its worker said BYE, a control connection may say HELLO for a new id, and speaks for that one") {
+  fixture f;
+  control channel(f, "W1");
+  hello(f, channel);
+  channel.send(bye_msg{"W1"});
+  REQUIRE(f.pump_until([&] { return record(f, "W1") == nullptr || record(f, "W1")->leaving; }));
+  channel.worker_id = "W2";
+  hello(f, channel);
+  const auto joined = record(f, "W2")->last_seen;
+  f.clk.advance(1s);
+  channel.send(heartbeat_msg{"W2"});  // its heartbeats now count for W2
+  REQUIRE(f.pump_until([&] { return record(f, "W2")->last_seen != joined; }));
+  channel.send(heartbeat_msg{"W1"});  // the old id no longer
+  auto refused = channel.error();
+  REQUIRE(refused);
+  CHECK(refused->kind == "not_allowed");
+}
+}
