@@ -29,7 +29,7 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
       }) {
   stats_.started = last_tick_ = clock_.now();
   if (cfg_.keys) {
-    zap_ = std::make_unique<zap_handler>(ctx_, loop, *cfg_.keys, [this](auto& address, auto& mechanism, auto& why) {
+    zap_ = std::make_unique<zap_handler>(ctx_, loop, clk, *cfg_.keys, [this](auto& address, auto& mechanism, auto& why) {
       seen_.auth_failed(address, mechanism, why);
     });
     apply_curve_server(router_, cfg_.keys->broker);
@@ -47,7 +47,7 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   if (!cfg_.monitor.empty())
     seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
   if (cfg_.keys || seen_.feeding())
-    handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
+    handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, clk, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }

@@ -16,14 +16,28 @@ bool equals(const zmq::message_t& m, const std::array<std::uint8_t, 32>& key) {
 
 }  // namespace
 
-zap_handler::zap_handler(zmq::context_t& ctx, uv_loop_t* loop, const common::role_keys& keys,
+zap_handler::zap_handler(zmq::context_t& ctx, uv_loop_t* loop, common::clock& clk, const common::role_keys& keys,
                          refusal_hook on_refused)
     : keys_(keys),
       on_refused_(std::move(on_refused)),
       socket_(ctx, zmq::socket_type::rep),
+      clock_(clk),
+      lines_(std::chrono::seconds(10)),
+      flush_timer_(loop, [this] { flush(); }),
       watch_(loop, socket_, [this] { answer_one(); }) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
+  flush_timer_.start(common::millis(1000), common::millis(1000));
+}
+
+// The address is the peer's IP, so a client reconnecting from new ports is one peer.
+void zap_handler::log_refusal(const std::string& address, const std::string& why) {
+  if (auto line = lines_.admit(address, fmt::format("refused connection from {}: {}", address, why), clock_.now()))
+    common::log::warn("{}", *line);
+}
+
+void zap_handler::flush() {
+  for (auto& line : lines_.expire(clock_.now())) common::log::warn("{}", line);
 }
 
 std::string zap_handler::role_of(const zmq::message_t& mechanism, const zmq::message_t& key) const {
@@ -53,7 +67,7 @@ void zap_handler::answer_one() {
     ++refused_;
     std::string why = req[5].to_string_view() == "CURVE" ? "unknown CURVE key (wrong keyfile?)"
                                                           : "mechanism " + req[5].to_string() + " is not allowed";
-    common::log::warn("refused connection from {}: {}", address, why);
+    log_refusal(address, why);
     if (on_refused_) on_refused_(address, req[5].to_string(), why);
     reply.emplace_back("400", 3);
     reply.emplace_back(why.data(), why.size());

@@ -46,8 +46,9 @@ struct zap_rig {
   zmq::context_t ctx;
   event_loop loop;
   role_keys keys = fresh_keys();
+  fake_clock clk;
   std::vector<refusal> refusals;
-  broker::zap_handler zap{ctx, loop.get(), keys, [this](const std::string& a, const std::string& m, const std::string& w) {
+  broker::zap_handler zap{ctx, loop.get(), clk, keys, [this](const std::string& a, const std::string& m, const std::string& w) {
                             refusals.push_back({a, m, w});
                           }};
 };

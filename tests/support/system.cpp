@@ -1,6 +1,10 @@
 #include "system.hpp"
 
+#include <sys/resource.h>
+
 #include <nlohmann/json.hpp>
+
+#include <stdexcept>
 
 #include <thread>
 
@@ -24,6 +28,12 @@ void argon_system::start_broker() {
   for (auto& a : opts_.broker_args) argv.push_back(a);
   std::string log = broker_starts_++ ? "broker" + std::to_string(broker_starts_) + ".log" : "broker.log";
   broker = std::make_unique<child_process>(argv, dir.file(log));
+  if (opts_.broker_fd_limit > 0) {
+    // posix_spawn cannot set limits in the child; the broker is just starting, so
+    // lowering its limit now is as good as before exec for the connections to come.
+    const rlimit lim{static_cast<rlim_t>(opts_.broker_fd_limit), static_cast<rlim_t>(opts_.broker_fd_limit)};
+    if (prlimit(broker->pid(), RLIMIT_NOFILE, &lim, nullptr) != 0) throw std::runtime_error("prlimit failed");
+  }
 }
 
 void argon_system::restart_broker(int sig) {

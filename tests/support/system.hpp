@@ -20,6 +20,7 @@ struct system_options {
   int workers = 1;                        // worker processes to start
   int capacity = 4;                       // slots per worker
   std::vector<std::string> broker_args{}; // extra broker flags, e.g. --queue-limit 2
+  int broker_fd_limit = 0;                // the broker's RLIMIT_NOFILE; 0 keeps the test's own
 };
 
 class argon_system {
