@@ -52,7 +52,7 @@ void spray_raw_tcp(int port) {
 }  // namespace
 
 TEST_SUITE("e2e") {
-TEST_CASE("malformed messages each get a protocol error and the broker still serves") {
+TEST_CASE("malformed messages each get a protocol error (FAILED when they name a task) and the broker still serves") {
   argon_system sys({.secure = false, .workers = 1, .capacity = 2, .broker_args = {"--max-payload", "1000"}});
   REQUIRE(sys.wait_for_slots(2));
   raw_peer p(sys.endpoint, nullptr, nullptr);
@@ -65,10 +65,10 @@ TEST_CASE("malformed messages each get a protocol error and the broker still ser
   CHECK(error_kind(p) == "protocol_error");
   p.send_frames({"\x93\x01\x00\x63"});  // command 99
   CHECK(error_kind(p) == "protocol_error");
-  p.send_frames({submit});  // SUBMIT without its payload frame
-  CHECK(error_kind(p) == "protocol_error");
-  p.send_frames({submit, "a", "b"});  // one frame too many
-  CHECK(error_kind(p) == "protocol_error");
+  p.send_frames({submit});  // SUBMIT without its payload frame: its id is readable, so FAILED for it
+  CHECK(error_kind(p) == "FAILED:protocol_error");
+  p.send_frames({submit, "a", "b"});  // one frame too many, the same
+  CHECK(error_kind(p) == "FAILED:protocol_error");
   p.send_frames({std::string(70000, '\x90')});  // oversized header
   CHECK(error_kind(p) == "protocol_error");
   p.send(common::role::client, common::submit_msg{"big", "echo", common::priority::normal, 0, 1, {}}, std::string(2000, 'x'));
