@@ -3,6 +3,7 @@
 // with the peer's next line or by expire() when the interval ends, peers
 // do not hold each other back, and the table of peers stays bounded.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "clock.hpp"
 #include "peer_log_limiter.hpp"
@@ -40,7 +41,7 @@ TEST_CASE("expire writes the last held-back line with the count once the interva
   common::fake_clock clk;
   broker::peer_log_limiter limit(10s);
   REQUIRE(limit.admit("10.0.0.7", "a", clk.now()));
-  for (int i = 0; i < 12; ++i) CHECK_FALSE(limit.admit("10.0.0.7", "b" + std::to_string(i), clk.now()));
+  for (int i = 0; i < 12; ++i) CHECK_FALSE(limit.admit("10.0.0.7", fmt::format("b{}", i), clk.now()));
   clk.advance(9s);
   CHECK(limit.expire(clk.now()).empty());
   clk.advance(1s);
