@@ -42,8 +42,12 @@ void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
   if (!speaks_for(p, m.sender, command::heartbeat)) return;
   log::trace("heartbeat from worker {}", m.sender);
   if (!workers_.touch(m.sender, clock_.now())) {  // expired earlier, or the broker restarted
-    log::info("worker {} is back", m.sender);
+    log::info("worker {} is back; asking it to announce itself and its idle slots again", m.sender);
     seen_.worker_joined(workers_.hello(m.sender, p.id, clock_.now(), 0, peer_address(p.raw)));
+    // Its slots were forgotten with it, and an idle slot waits for a TASK without a word:
+    // the worker says HELLO again and its idle slots READY, as after a broker restart.
+    reply(p, error_msg{"unknown_worker", fmt::format("worker {} was not known here (it expired, or the broker restarted); "
+                                                     "say HELLO and announce the idle slots again", m.sender)});
   }
 }
 

@@ -187,3 +187,16 @@ TEST_CASE("after its worker said BYE, a control connection may say HELLO for a n
   CHECK(refused->kind == "not_allowed");
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("a heartbeat from a worker the broker no longer knows re-registers it and asks it to announce itself") {
+  fixture f;
+  control channel(f, "W1");
+  channel.send(heartbeat_msg{"W1"});  // never said HELLO here: expired earlier, or this broker is new
+  auto asked = channel.error();
+  REQUIRE(asked);
+  CHECK(asked->kind == "unknown_worker");
+  REQUIRE(record(f, "W1"));
+  CHECK(record(f, "W1")->watched);  // an older worker that ignores the ERROR is still watched
+}
+}

@@ -92,6 +92,20 @@ TEST_CASE("a new broker instance brings HELLO again and broker_restarted") {
   CHECK(rig.lost == 0);
 }
 
+TEST_CASE("a broker that no longer knows this worker brings HELLO again and broker_restarted") {
+  channel_rig rig;
+  const std::string control = rig.start_until_hello();
+  rig.broker.send(control, heartbeat_msg{"instance-A"});
+  REQUIRE(rig.next_of(command::heartbeat));
+  // The broker declared this worker dead while it was frozen, and says so.
+  rig.broker.send(control, error_msg{"unknown_worker", "worker W1 is not known here; say HELLO"});
+  auto hello = rig.next_of(command::hello);
+  REQUIRE(hello);
+  CHECK(hello->from == control);
+  CHECK(rig.restarted == 1);  // its idle slots announce themselves again
+  CHECK(rig.lost == 0);
+}
+
 TEST_CASE("a CANCEL from the broker reaches the worker with its task id") {
   channel_rig rig;
   const std::string control = rig.start_until_hello();

@@ -302,4 +302,18 @@ TEST_CASE("the broker frozen longer than the worker's liveness: slots come back,
   INFO("worker log: ", log);
   CHECK(log.find("broker lost") != std::string::npos);
 }
+
+TEST_CASE("a worker frozen past its liveness gets its slots back after it continues, and runs tasks again") {
+  argon_system sys({.secure = false, .workers = 0, .broker_args = fast_beats});
+  std::vector<std::string> worker_flags = fast_beats;
+  worker_flags.insert(worker_flags.end(), {"--verbose", "7"});
+  auto& worker = sys.add_worker(1, worker_flags);
+  REQUIRE(sys.wait_for_slots(1));
+  worker.signal(SIGSTOP);
+  REQUIRE(slots_exactly(sys, 0, 10s));  // declared dead: 3 beats of 200 ms went by
+  std::this_thread::sleep_for(1000ms);
+  worker.signal(SIGCONT);
+  CHECK(slots_exactly(sys, 1, 10s));  // back within about liveness x heartbeat
+  check_echo(sys, "after the worker's freeze");
+}
 }

@@ -73,9 +73,20 @@ void control_channel::read_one() {
 void control_channel::handle(const message& m) {
   if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_heartbeat(*h);
   if (auto* c = std::get_if<cancel_msg>(&m.content)) return events_.cancel(c->id);
-  if (auto* e = std::get_if<error_msg>(&m.content))
+  if (auto* e = std::get_if<error_msg>(&m.content)) {
+    if (e->kind == "unknown_worker") return on_forgotten();
     return log::warn("broker refused a control message ({}): {}", e->kind, e->message);
+  }
   log::debug("ignored {} from the broker on the control channel", command_name(command_of(m.content)));
+}
+
+// The broker declared this worker dead (it was frozen, or cut off, past the
+// liveness limit) and forgot its slots; an idle slot would wait for a TASK for
+// ever. Announcing again, as after a broker restart, brings them back.
+void control_channel::on_forgotten() {
+  log::note("the broker at {} no longer knew this worker: announcing it and its idle slots again", env_.broker.endpoint);
+  announce();
+  events_.broker_restarted();
 }
 
 void control_channel::on_heartbeat(const heartbeat_msg& h) {

@@ -60,6 +60,7 @@ class control_channel {
   void read_one();
   void handle(const common::message& m);
   void on_heartbeat(const common::heartbeat_msg& h);
+  void on_forgotten();
   void beat();
   void send(const common::body& b);
 
