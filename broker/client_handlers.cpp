@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "broker.hpp"
-#include "exec_path.hpp"
+#include "task_rules.hpp"
 #include "log.hpp"
 
 namespace argon::broker {
@@ -32,9 +32,8 @@ namespace {
 
 // What is wrong with a SUBMIT's task name and argv; "" when nothing is.
 std::string unusable_because(const submit_msg& m) {
-  if (m.id.empty() || m.task.empty()) return "SUBMIT needs a task id and a task name";
-  if (std::any_of(m.task.begin(), m.task.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    return "task names cannot hold control characters";
+  if (m.id.empty()) return "SUBMIT needs a task id";
+  if (std::string problem = task_name_problem(m.task); !problem.empty()) return problem;
   if (m.task != exec_task) return m.argv.empty() ? "" : "only task 'exec' takes an argv";
   return exec_argv_problem(m.argv);
 }

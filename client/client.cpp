@@ -1,10 +1,12 @@
 // The public client: hands work to the session's I/O thread.
 #include "session.hpp"
 
-#include "exec_path.hpp"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <string_view>
+
+#include "task_rules.hpp"
 
 namespace argon {
 
@@ -21,6 +23,21 @@ std::string sendable_argv_problem(const std::vector<std::string>& argv) {
   return {};
 }
 
+// Why a task with these options cannot be sent; empty when it can: the limits
+// the broker would refuse it for (docs/protocol.md, SUBMIT).
+std::string options_problem(const submit_options& opts) {
+  if (opts.max_attempts > 1000) return fmt::format("max_attempts is at most 1000, got {}", opts.max_attempts);
+  if (opts.timeout.count() < 0 || opts.timeout.count() > UINT32_MAX)
+    return fmt::format("the timeout is 0 to {} ms, got {}", UINT32_MAX, opts.timeout.count());
+  return {};
+}
+
+// Fails a task before it is sent: the caller hears it from the I/O thread, as any outcome.
+void refuse_locally(client::session* s, std::function<void(result)> on_done, std::string problem) {
+  auto done = std::make_shared<std::function<void(result)>>(std::move(on_done));
+  s->post([done, problem = std::move(problem)] { (*done)(result::failure("", "protocol_error", problem)); });
+}
+
 }  // namespace
 
 client::client(client_options opts) : session_(std::make_unique<session>(std::move(opts))) {}
@@ -28,6 +45,9 @@ client::client(client_options opts) : session_(std::make_unique<session>(std::mo
 client::~client() = default;
 
 void client::submit(std::string name, std::string payload, submit_options opts, std::function<void(result)> on_done) {
+  std::string problem = common::task_name_problem(name);
+  if (problem.empty()) problem = options_problem(opts);
+  if (!problem.empty()) return refuse_locally(session_.get(), std::move(on_done), std::move(problem));
   auto t = std::make_unique<pending_task>();
   t->name = std::move(name);
   t->payload = zmq::message_t(payload.data(), payload.size());
@@ -48,11 +68,9 @@ std::future<result> client::submit(std::string name, std::string payload, submit
 void client::exec(std::vector<std::string> argv, std::string stdin_payload, submit_options opts,
                   std::function<void(result)> on_done) {
   session* s = session_.get();
-  if (std::string problem = sendable_argv_problem(argv); !problem.empty()) {
-    auto done = std::make_shared<std::function<void(result)>>(std::move(on_done));
-    s->post([done, problem] { (*done)(result::failure("", "protocol_error", problem)); });
-    return;
-  }
+  std::string problem = sendable_argv_problem(argv);
+  if (problem.empty()) problem = options_problem(opts);
+  if (!problem.empty()) return refuse_locally(s, std::move(on_done), std::move(problem));
   auto t = std::make_unique<pending_task>();
   t->name = common::exec_task;
   t->argv = std::move(argv);

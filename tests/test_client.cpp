@@ -164,6 +164,30 @@ TEST_CASE("a broker that never answers: tasks end as unreachable, an oversized p
   CHECK_THROWS_AS((void)c.status(), task_failed);
 }
 
+TEST_CASE("a task the broker would refuse for its name or options fails at once, before anything is sent") {
+  client_options o;
+  o.broker = "tcp://127.0.0.1:" + std::to_string(test::free_port());  // nothing listens: no answer could come
+  o.insecure = true;
+  o.connect_timeout = 60s;  // so an unreachable broker cannot be what ends these tasks
+  client c(o);
+  auto long_name = c.submit("n" + std::string(128, 'n'), "x");
+  REQUIRE(long_name.wait_for(5s) == std::future_status::ready);
+  auto r = long_name.get();
+  CHECK(r.error_kind() == "protocol_error");
+  CHECK(r.error_message().find("at most 128 bytes") != std::string::npos);
+  submit_options too_many;
+  too_many.max_attempts = 1001;
+  auto attempts = c.submit("echo", "x", too_many);
+  REQUIRE(attempts.wait_for(5s) == std::future_status::ready);
+  CHECK(attempts.get().error_message().find("max_attempts") != std::string::npos);
+  auto control = c.submit("ec\nho", "x");
+  REQUIRE(control.wait_for(5s) == std::future_status::ready);
+  CHECK(control.get().error_kind() == "protocol_error");
+  auto program = c.exec({"/bin/echo"}, "", too_many);
+  REQUIRE(program.wait_for(5s) == std::future_status::ready);
+  CHECK(program.get().error_kind() == "protocol_error");
+}
+
 TEST_CASE("destroying a client finishes its unfinished tasks as cancelled") {
   client_options o;
   o.broker = "tcp://127.0.0.1:" + std::to_string(test::free_port());

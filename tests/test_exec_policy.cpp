@@ -1,5 +1,5 @@
 // Which programs task "exec" may run: clean absolute paths (the rule is
-// common/exec_path.hpp's) matched by an --allow-exec glob; PATH lookup and
+// common/task_rules.hpp's) matched by an --allow-exec glob; PATH lookup and
 // the scrubbed environment.
 #include <doctest/doctest.h>
 

@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "errors.hpp"
-#include "exec_path.hpp"
+#include "task_rules.hpp"
 
 namespace argon::worker {
 

@@ -1,9 +1,11 @@
-// The one rule for the program a task "exec" names (docs/protocol.md,
-// "Program tasks"), checked alike by the client before it sends, by the
-// broker before it queues, and by the worker before it runs: argv[0] is an
-// absolute, lexically normal path, so a pattern such as /usr/bin/* cannot
-// be escaped with "..", and what the broker routes by is what the worker
-// matches. Nothing here touches the file system.
+// The rules a SUBMIT's task must follow (docs/protocol.md), written once and
+// checked alike by the client before it sends, by the broker before it
+// queues, and (for programs) by the worker before it runs.
+//
+// A task name is 1 to 128 bytes with no control character. The program a
+// task "exec" names is an absolute, lexically normal path, so a pattern such
+// as /usr/bin/* cannot be escaped with "..", and what the broker routes by is
+// what the worker matches. Nothing here touches the file system.
 #pragma once
 
 #include <string>
@@ -11,6 +13,9 @@
 #include <vector>
 
 namespace argon::common {
+
+// What is wrong with a task name; "" when nothing is.
+[[nodiscard]] std::string task_name_problem(std::string_view name);
 
 // Whether path is absolute with no empty, "." or ".." component and no NUL
 // byte: "/usr/bin/tr" and "/usr/bin/..x" are; "tr", "/", "/usr/bin/",

@@ -1,11 +1,12 @@
-// The one rule for the program of a task "exec", which client, broker and
-// worker all apply: argv[0] is a clean absolute path, and argv is not too long.
+// The rules a SUBMIT's task follows, which client, broker and worker all
+// apply: a task name of 1 to 128 bytes without control characters, and for
+// task "exec" an argv whose program is a clean absolute path.
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "exec_path.hpp"
+#include "task_rules.hpp"
 #include "protocol.hpp"
 
 using namespace argon::common;
@@ -27,6 +28,17 @@ TEST_CASE("only absolute, lexically normal paths are clean") {
   CHECK_FALSE(is_clean_absolute_path("/usr/bin/.."));
   CHECK_FALSE(is_clean_absolute_path("/usr/bin/"));
   CHECK_FALSE(is_clean_absolute_path(std::string("/usr/bin/tr\0x", 13)));
+}
+
+TEST_CASE("a task name is 1 to 128 bytes without control characters") {
+  CHECK(task_name_problem("echo").empty());
+  CHECK(task_name_problem(std::string(max_id_bytes, 'n')).empty());
+  CHECK(task_name_problem("résumé").empty());  // UTF-8 is fine
+  CHECK(task_name_problem("").find("needs a name") != std::string::npos);
+  CHECK(task_name_problem(std::string(max_id_bytes + 1, 'n')).find("at most 128 bytes") != std::string::npos);
+  CHECK(task_name_problem("ec\nho").find("control characters") != std::string::npos);
+  CHECK(task_name_problem(std::string("e\0cho", 5)).find("control characters") != std::string::npos);
+  CHECK(task_name_problem("echo\x7f").find("control characters") != std::string::npos);
 }
 
 TEST_CASE("an exec argv needs a clean program path first and at most max_list_items items") {

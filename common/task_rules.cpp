@@ -1,10 +1,19 @@
-#include "exec_path.hpp"
+#include "task_rules.hpp"
 
 #include <algorithm>
 
 #include "protocol.hpp"
 
 namespace argon::common {
+
+std::string task_name_problem(std::string_view name) {
+  if (name.empty()) return "a task needs a name";
+  if (name.size() > max_id_bytes)
+    return "task names are at most " + std::to_string(max_id_bytes) + " bytes; this one has " + std::to_string(name.size());
+  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return "task names cannot hold control characters";
+  return "";
+}
 
 bool is_clean_absolute_path(std::string_view path) {
   if (path.size() < 2 || path[0] != '/' || path.back() == '/' || path.find('\0') != std::string_view::npos) return false;
