@@ -20,6 +20,7 @@ struct system_options {
   int workers = 1;                        // worker processes to start
   int capacity = 4;                       // slots per worker
   std::vector<std::string> broker_args{}; // extra broker flags, e.g. --queue-limit 2
+  bool start_broker = true;               // false: the endpoint is only reserved until start_broker()
 };
 
 class argon_system {
@@ -31,6 +32,9 @@ class argon_system {
   // Kills the broker (SIGKILL unless another signal is given), waits for it to exit,
   // and starts a new one on the same endpoint with the same flags.
   void restart_broker(int sig = 9);
+  // Starts a broker on the endpoint with the configured flags (the first, when
+  // the options said not to start one; restart_broker() for any other).
+  void start_broker();
   // Starts one more worker process with this many slots.
   child_process& add_worker(int capacity, std::vector<std::string> extra = {});
   // Waits (up to 15 s) until the broker reports at least n slots; false on time-out.
@@ -51,8 +55,6 @@ class argon_system {
  private:
   system_options opts_;            // as given
   int broker_starts_ = 0;          // brokers started so far, for log names
-
-  void start_broker();
 };
 
 }  // namespace argon::test
