@@ -1,6 +1,8 @@
 // broker_link: the socket's life cycle, PINGs and the broker's liveness (see broker_link.hpp).
 #include "broker_link.hpp"
 
+#include <limits>
+
 #include "errors.hpp"
 #include "log.hpp"
 
@@ -18,16 +20,19 @@ double seconds_between(time_point from, time_point to) {
 
 broker_link::broker_link(uv_loop_t* loop, link_settings s, link_events e, const clock& c)
     : loop_(loop), settings_(std::move(s)), events_(std::move(e)), clock_(c), health_(settings_.keepalive) {
-  first_answer_ = std::make_unique<timer>(loop_, [this] { check_first_answer(); });
   heartbeat_ = std::make_unique<timer>(loop_, [this] { tick(); });
   open_socket();
+  health_.start(clock_.now());
   ping();
+  heartbeat_->start(settings_.keepalive.heartbeat, settings_.keepalive.heartbeat);
 }
 
 broker_link::~broker_link() { close_socket(); }
 
 void broker_link::open_socket() {
   socket_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+  ++generation_;
+  pings_on_socket_ = 0;
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::routing_id, settings_.routing_id);
   socket_.set(zmq::sockopt::sndhwm, 100000);
@@ -63,10 +68,7 @@ send_status broker_link::send(const body& b, zmq::message_t* payload) {
   return st;
 }
 
-void broker_link::stop() {
-  first_answer_->stop();
-  heartbeat_->stop();
-}
+void broker_link::stop() { heartbeat_->stop(); }
 
 void broker_link::read_one() {
   auto f = read_frames(socket_, socket_kind::dealer);
@@ -79,43 +81,42 @@ void broker_link::read_one() {
     log::warn("malformed message from the broker: {}", e.what());
     return;
   }
-  if (auto* p = std::get_if<pong_msg>(&m.content)) return on_pong(*p);
+  if (auto* p = std::get_if<pong_msg>(&m.content)) return on_instance(p->broker, true);
+  // The broker's HEARTBEAT names its instance as its PONG does, but answers nothing.
+  if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_instance(h->sender, false);
   events_.on_message(m);
 }
 
-void broker_link::on_pong(const pong_msg& p) {
+// Whatever was sent before contact with this instance may have gone to a
+// broker that is gone (or that forgot it), so the owner sends it again; only
+// a first contact that is a PONG answering the socket's one PING vouches for
+// the socket.
+void broker_link::on_instance(const std::string& instance, bool answers_ping) {
   const time_point lost_since = health_.lost_since();
-  switch (health_.pong(clock_.now(), p.broker)) {
-    case pong_news::first_contact:
-      log::info("broker at {} answered", settings_.endpoint);
-      first_answer_->stop();
-      heartbeat_->start(settings_.keepalive.heartbeat, settings_.keepalive.heartbeat);
+  std::uint64_t resend_older_than = std::numeric_limits<std::uint64_t>::max();
+  switch (health_.contact(clock_.now(), instance)) {
+    case contact_news::same_broker:
       return;
-    case pong_news::same_broker:
-      return;
-    case pong_news::restarted:
-      log::info("broker restarted: the broker at {} is a new instance ({}); resubmitting unfinished tasks",
-                settings_.endpoint, p.broker);
+    case contact_news::first_contact:
+      if (answers_ping && pings_on_socket_ == 1) resend_older_than = generation_;
+      log::info("broker at {} answered (instance {})", settings_.endpoint, instance);
       break;
-    case pong_news::back:
+    case contact_news::restarted:
+      log::info("broker restarted: the broker at {} is a new instance ({}); resubmitting unfinished tasks",
+                settings_.endpoint, instance);
+      break;
+    case contact_news::back:
       log::info("the broker at {} answers again after {:.1f} s; resubmitting unfinished tasks", settings_.endpoint,
                 seconds_between(lost_since, clock_.now()));
       break;
   }
   reconnects_ = 0;
-  events_.on_answer_again();
+  events_.on_contact(resend_older_than);
 }
 
 void broker_link::ping() {
+  ++pings_on_socket_;
   (void)send(ping_msg{});
-  if (health_.state() == link_state::connecting) first_answer_->start(settings_.connect_timeout);
-}
-
-// Before the first PONG: the owner fails what waited too long, and we ask again.
-void broker_link::check_first_answer() {
-  if (health_.state() != link_state::connecting) return;
-  events_.on_no_answer();
-  ping();
 }
 
 void broker_link::tick() {
@@ -130,12 +131,12 @@ void broker_link::tick() {
       log::warn("the broker at {} is lost: nothing from it for {:.1f} s; keeping unfinished tasks and reconnecting",
                 settings_.endpoint, seconds_between(health_.last_heard(), now));
       reconnect();
+      events_.on_lost();
       break;
     case tick_action::reconnect:
       reconnect();
       break;
   }
-  if (lost()) events_.on_still_lost();
 }
 
 }  // namespace argon

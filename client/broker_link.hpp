@@ -1,15 +1,22 @@
 // broker_link: the client's connection to the broker. One DEALER socket,
-// kept alive with PINGs, closed and made again when the broker is lost.
+// kept alive with PINGs, closed and made again while the broker is out of
+// contact.
 //
-// It owns the socket and its zmq_watch, the first-answer watchdog, the
-// heartbeat timer and a keepalive that decides when to ping and when to
-// reconnect. Every socket it makes has the same routing id and CURVE keys,
-// so the broker (ROUTER_HANDOVER) gives a new socket the old one's place and
-// results still find the client. A socket is only closed from a timer,
-// never while its watch is reading, and its watch is stopped first, so
-// libuv never polls a closed fd. Every decoded message except PONG goes to
-// on_message; PONGs and silence become the other events. Loop thread only
-// once constructed.
+// It owns the socket and its zmq_watch, the heartbeat timer and a keepalive
+// that decides when to ping and when to make a new socket; it pings every
+// heartbeat from the start, so a broker that comes up is heard from within
+// about a heartbeat. Every socket it makes has the same routing id and CURVE
+// keys, so the broker (ROUTER_HANDOVER) gives a new socket the old one's
+// place and results still find the client. A socket is only closed from a
+// timer, never while its watch is reading, and its watch is stopped first,
+// so libuv never polls a closed fd. A PONG or a HEARTBEAT names the broker's
+// instance; contact with an instance the link was not in contact with
+// becomes on_contact, and every other decoded message goes to on_message.
+// A socket's messages leave in order, so when the first contact is a PONG
+// answering the only PING a socket has sent (its first message), everything
+// sent on that socket went to this instance; anything else sent before contact may have
+// gone to a broker that is gone, and is to be sent again.
+// Loop thread only once constructed.
 #pragma once
 
 #include <functional>
@@ -32,21 +39,19 @@ struct link_settings {
   std::string endpoint;                    // normalised broker endpoint
   std::string routing_id;                  // the same for every socket of this client
   std::optional<common::role_keys> keys;   // CURVE keys; empty when insecure
-  common::millis connect_timeout{5000};    // before the first PONG: how long to wait for one
-  keepalive_settings keepalive;            // after it: ping interval and liveness
+  keepalive_settings keepalive;            // ping interval, liveness, and how long tasks may wait without contact
 };
 
 // What the link tells its owner, on the loop thread.
 struct link_events {
-  std::function<void(common::message&)> on_message;  // anything from the broker but PONG
-  std::function<void()> on_no_answer;                // connect_timeout passed with no first PONG yet
-  std::function<void()> on_answer_again;             // the broker restarted or came back: resend what is unfinished
-  std::function<void()> on_still_lost;               // each heartbeat while the broker is lost
+  std::function<void(common::message&)> on_message;  // anything from the broker but PONG and HEARTBEAT
+  std::function<void(std::uint64_t)> on_contact;     // contact with an instance: resend what was sent on a socket older than the argument
+  std::function<void()> on_lost;                     // the broker went silent for liveness heartbeats
 };
 
 class broker_link {
  public:
-  // Connects and sends the first PING; throws common::config_error for an unusable endpoint.
+  // Connects, sends the first PING and starts the heartbeat; throws common::config_error for an unusable endpoint.
   broker_link(uv_loop_t* loop, link_settings s, link_events e, const common::clock& c);
   ~broker_link();
   broker_link(const broker_link&) = delete;
@@ -60,15 +65,16 @@ class broker_link {
   [[nodiscard]] bool lost() const { return health_.state() == link_state::lost; }
   [[nodiscard]] const keepalive& health() const { return health_; }
   [[nodiscard]] const std::string& endpoint() const { return settings_.endpoint; }
+  // The current socket's number (1, 2, ...), for remembering what a message went out on.
+  [[nodiscard]] std::uint64_t generation() const { return generation_; }
 
  private:
   void open_socket();
   void close_socket();
   void reconnect();
   void read_one();
-  void on_pong(const common::pong_msg& p);
+  void on_instance(const std::string& instance, bool answers_ping);
   void ping();
-  void check_first_answer();
   void tick();
 
   uv_loop_t* loop_;                              // the client's I/O loop
@@ -79,9 +85,10 @@ class broker_link {
   zmq::context_t ctx_;                           // owns the sockets
   zmq::socket_t socket_;                         // the current DEALER
   std::unique_ptr<common::zmq_watch> watch_;     // loop watch on socket_; reset before socket_ closes
-  std::unique_ptr<common::timer> first_answer_;  // before the first PONG: fires every connect_timeout
-  std::unique_ptr<common::timer> heartbeat_;     // after it: fires every heartbeat
-  std::uint32_t reconnects_ = 0;                 // sockets made since the broker was lost
+  std::unique_ptr<common::timer> heartbeat_;     // fires every heartbeat
+  std::uint32_t reconnects_ = 0;                 // sockets made since the last contact
+  std::uint64_t generation_ = 0;                 // sockets made so far
+  std::uint32_t pings_on_socket_ = 0;            // PINGs sent on the current socket
 };
 
 }  // namespace argon

@@ -54,6 +54,7 @@ void client::submit(std::string name, std::string payload, submit_options opts, 
   t->opts = opts;
   t->on_done = std::move(on_done);
   session* s = session_.get();
+  t->submitted_at = s->now();  // the caller starts waiting now, whenever the I/O thread takes the task
   auto owned = std::make_shared<std::unique_ptr<pending_task>>(std::move(t));
   s->post([s, owned] { s->start_task(std::move(*owned)); });
 }
@@ -77,6 +78,7 @@ void client::exec(std::vector<std::string> argv, std::string stdin_payload, subm
   t->payload = zmq::message_t(stdin_payload.data(), stdin_payload.size());
   t->opts = opts;
   t->on_done = std::move(on_done);
+  t->submitted_at = s->now();
   auto owned = std::make_shared<std::unique_ptr<pending_task>>(std::move(t));
   s->post([s, owned] { s->start_task(std::move(*owned)); });
 }

@@ -32,6 +32,11 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return fmt::format("{:g} s", static_cast<double>(ms.count()) / 1000.0);
 }
 
+// How long from now until at; zero when it has passed.
+millis time_until(time_point now, time_point at) {
+  return at <= now ? millis(0) : std::chrono::ceil<millis>(at - now);
+}
+
 void check_options(const client_options& o) {
   if (o.broker.empty()) throw config_error("give the broker's endpoint, tcp://host:port");
   if (!o.insecure && !o.keyfile) throw config_error("give a keyfile, or choose insecure to run without encryption");
@@ -51,9 +56,8 @@ client::session::session(client_options opts) : opts_(std::move(opts)) {
   wake_ = std::make_unique<async_wake>(loop_.get(), [this] { take_inbox(); });
   link_events events{
       [this](message& m) { on_message(m); },
-      [this] { fail_unanswered(); },
-      [this] { resend_unfinished(); },
-      [this] { fail_after_loss(); },
+      [this](std::uint64_t older_than) { on_contact(older_than); },
+      [this] { on_lost(); },
   };
   link_ = std::make_unique<broker_link>(loop_.get(), make_link_settings(), std::move(events), clock_);
   io_ = std::thread([this] { loop_.run(); });
@@ -71,8 +75,7 @@ link_settings client::session::make_link_settings() {
   s.endpoint = endpoint_;
   s.routing_id = "c-" + random_hex(6);  // stable for this client object, across reconnects
   if (opts_.keyfile) s.keys = load_keys(*opts_.keyfile);
-  s.connect_timeout = opts_.connect_timeout;
-  s.keepalive = keepalive_settings{opts_.heartbeat, opts_.liveness};
+  s.keepalive = keepalive_settings{opts_.heartbeat, opts_.liveness, opts_.connect_timeout, opts_.reconnect_timeout};
   return s;
 }
 
@@ -103,8 +106,8 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
   if (t->payload.size() > opts_.max_payload)
     return t->on_done(result::failure(t->id, "payload_too_large",
                                       fmt::format("payload of {} bytes is over the limit of {} bytes", t->payload.size(), opts_.max_payload)));
-  t->submitted_at = clock_.now();
   arm_timeout(*t);
+  arm_give_up(*t);
   pending_task& ref = *t;
   tasks_.emplace(t->id, std::move(t));
   send_submit(ref);
@@ -121,17 +124,38 @@ void client::session::arm_timeout(pending_task& t) {
     (void)link_->send(cancel_msg{id});
     finish(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
   });
-  t.timeout_timer->start(limit + timeout_grace);
+  t.timeout_timer->start(time_until(clock_.now(), t.submitted_at + limit + timeout_grace));
+}
+
+// Out of contact with the broker, a task fails as unreachable at the deadline
+// the link gives for it; in contact, it has none (the broker owes an outcome).
+void client::session::arm_give_up(pending_task& t) {
+  const std::optional<time_point> at = link_->health().give_up_at(t.submitted_at);
+  if (!at) {
+    if (t.give_up_timer) t.give_up_timer->stop();
+    return;
+  }
+  if (!t.give_up_timer) {
+    std::string id = t.id;
+    t.give_up_timer = std::make_unique<timer>(loop_.get(), [this, id] {
+      const auto it = tasks_.find(id);
+      const auto due = it == tasks_.end() ? std::nullopt : link_->health().give_up_at(it->second->submitted_at);
+      if (due) give_up_due(*due);
+    });
+  }
+  t.give_up_timer->start(time_until(clock_.now(), *at));
 }
 
 // Sends (or resends) a task under its own id. While the broker is lost the task
 // is held instead: resend_unfinished sends it when the broker answers again.
 void client::session::send_submit(pending_task& t) {
   t.state = pending_state::awaiting_outcome;
+  t.sent_on = 0;
   if (link_->lost()) return;
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
   submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts, t.argv};
+  t.sent_on = link_->generation();
   if (link_->send(m, &payload) != send_status::sent)
     finish(t.id, result::failure(t.id, "unreachable",
                                   "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));
@@ -158,29 +182,55 @@ void client::session::ask_status(status_waiter w, bool with_workers) {
 // while one waiter wants the worker list, every request asks for it.
 void client::session::send_status_request() {
   if (link_->lost()) return;
+  status_sent_on_ = link_->generation();
   (void)link_->send(status_msg{status_workers_});
 }
 
-// No PONG yet: tasks sent more than connect_timeout ago fail as unreachable.
-void client::session::fail_unanswered() {
+// Every task whose deadline out of contact is at or before `deadline` fails
+// as unreachable, at once: tasks submitted together end together, with one
+// log line. The deadline is the firing timer's own, so a timer that libuv
+// fires a fraction of a millisecond early still ends its task.
+void client::session::give_up_due(time_point deadline) {
   if (closing_) return;
-  const auto cutoff = clock_.now() - opts_.connect_timeout;
-  std::vector<std::string> stale;
+  std::vector<std::string> due;
   for (auto& [id, t] : tasks_)
-    if (t->submitted_at <= cutoff) stale.push_back(id);
-  const std::string why = fmt::format(
-      "the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
-      endpoint_, seconds_text(opts_.connect_timeout));
-  if (!stale.empty()) log::info("{}", why);  // the result carries the message to the caller
-  for (auto& id : stale) finish(id, result::failure(id, "unreachable", why));
+    if (auto at = link_->health().give_up_at(t->submitted_at); at && *at <= deadline) due.push_back(id);
+  if (due.empty()) return;
+  const std::string why = unreachable_reason();
+  // Before any contact the result tells the caller; a broker lost after contact is worth a warning.
+  const auto level = link_->health().state() == link_state::connecting ? log::level::info : log::level::warn;
+  log::at(level, "{}: {} unfinished task{} fail as unreachable", why, due.size(), due.size() == 1 ? "" : "s");
+  for (auto& id : due) finish(id, result::failure(id, "unreachable", why));
 }
 
-// The broker restarted or came back: it may have lost any task we sent, so every
+std::string client::session::unreachable_reason() const {
+  if (link_->health().state() == link_state::connecting)
+    return fmt::format("the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
+                       endpoint_, seconds_text(opts_.connect_timeout));
+  const double silent = std::chrono::duration<double>(clock_.now() - link_->health().last_heard()).count();
+  return fmt::format("the broker at {} has not answered for {} s", endpoint_, std::lround(silent));
+}
+
+// Contact with a broker instance: no task has a deadline out of contact any
+// more, and each that may not have reached this instance goes to it again.
+void client::session::on_contact(std::uint64_t resend_older_than) {
+  for (auto& [id, t] : tasks_)
+    if (t->give_up_timer) t->give_up_timer->stop();
+  resend_unfinished(resend_older_than);
+}
+
+// The broker went silent: from now on every task has a deadline again.
+void client::session::on_lost() {
+  for (auto& [id, t] : tasks_) arm_give_up(*t);
+}
+
+// First contact, or the broker restarted or came back: it may never have had
+// a task sent on a socket older than older_than (or held), so each such
 // unfinished one goes again, oldest first. Those backing off go when their timer fires.
-void client::session::resend_unfinished() {
+void client::session::resend_unfinished(std::uint64_t older_than) {
   std::vector<const pending_task*> todo;
   for (auto& [id, t] : tasks_)
-    if (t->state == pending_state::awaiting_outcome) todo.push_back(t.get());
+    if (t->state == pending_state::awaiting_outcome && t->sent_on < older_than) todo.push_back(t.get());
   std::sort(todo.begin(), todo.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
   std::vector<std::string> ids;
   for (auto* t : todo) ids.push_back(t->id);
@@ -189,23 +239,8 @@ void client::session::resend_unfinished() {
     auto it = tasks_.find(id);  // an earlier send may have finished it
     if (it != tasks_.end()) send_submit(*it->second);
   }
+  if (status_sent_on_ >= older_than) return;
   for (std::size_t i = 0; i < status_waiters_.size(); ++i) send_status_request();
-}
-
-// While the broker is lost: a task unfinished for reconnect_timeout since the
-// loss (or since its submission, if later) fails as unreachable.
-void client::session::fail_after_loss() {
-  if (closing_ || opts_.reconnect_timeout.count() == 0) return;
-  const time_point now = clock_.now();
-  const time_point lost_since = link_->health().lost_since();
-  std::vector<std::string> expired;
-  for (auto& [id, t] : tasks_)
-    if (now - std::max(lost_since, t->submitted_at) >= opts_.reconnect_timeout) expired.push_back(id);
-  if (expired.empty()) return;
-  const double silent = std::chrono::duration<double>(now - link_->health().last_heard()).count();
-  const std::string why = fmt::format("the broker at {} has not answered for {} s", endpoint_, std::lround(silent));
-  log::warn("{}: {} unfinished task{} fail as unreachable", why, expired.size(), expired.size() == 1 ? "" : "s");
-  for (auto& id : expired) finish(id, result::failure(id, "unreachable", why));
 }
 
 void client::session::on_message(message& m) {

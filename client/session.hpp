@@ -3,16 +3,19 @@
 //
 // Requests from other threads arrive through a mutex-guarded inbox and a
 // uv_async wake-up; everything else happens on the I/O thread, so the task
-// table needs no lock. A PING on start-up checks that the broker answers:
-// CURVE refusals are silent, so a task still unanswered connect_timeout after
-// it was sent while no PONG has come fails as "unreachable" rather than hang.
-// Once the broker has answered, the client keeps every unfinished task until
-// its one outcome arrives: when the broker restarts or comes back after being
-// lost, each is sent again under its own id (the broker ignores ids it still
-// knows), and while the broker is lost new tasks wait instead of being sent.
-// Tasks still unfinished reconnect_timeout after the loss fail as
-// "unreachable". Outcomes for tasks already finished are dropped, so the
-// caller hears exactly once per task.
+// table needs no lock. Every timeout counts from when the caller submitted
+// (or asked): the caller's own timeout, connect_timeout before the first
+// contact with a broker (CURVE refusals are silent, so an unanswered task
+// fails as "unreachable" rather than hang), and reconnect_timeout while the
+// broker is lost (from the loss, or from the submission if later). Each
+// task carries the timer of the deadline that applies to it, so none waits
+// without one. Whatever was sent before contact with a broker instance may
+// be lost: at the first contact, when the broker restarts, and when it comes
+// back after being lost, every unfinished task that may not have reached
+// that instance is sent again under its own id (the broker ignores ids it
+// still knows; see broker_link.hpp for which may), and while the broker is lost
+// new tasks wait instead of being sent. Outcomes for tasks already finished
+// are dropped, so the caller hears exactly once per task.
 #pragma once
 
 #include <deque>
@@ -49,9 +52,11 @@ struct pending_task {
   std::function<void(result)> on_done;        // called once, on the I/O thread
   pending_state state = pending_state::awaiting_outcome;  // changed only by send_submit and on_busy
   std::uint32_t busy_tries = 0;               // busy retries so far
-  common::time_point submitted_at;            // when the caller submitted it; timeouts count from here
+  std::uint64_t sent_on = 0;                  // the link's socket generation its last SUBMIT went out on; 0 = held
+  common::time_point submitted_at;            // when the caller submitted it; every timeout counts from here
   std::unique_ptr<common::timer> retry_timer;    // pending busy retry
   std::unique_ptr<common::timer> timeout_timer;  // the caller's timeout
+  std::unique_ptr<common::timer> give_up_timer;  // while out of contact with the broker: when it fails as unreachable
 };
 
 // A status request waiting for its reply.
@@ -64,6 +69,8 @@ struct client::session {
   // Any thread: runs fn on the I/O thread (at once when already on it).
   void post(std::function<void()> fn);
   [[nodiscard]] bool on_io_thread() const { return std::this_thread::get_id() == io_.get_id(); }
+  // Any thread: the session's time, for stamping a submission when the caller makes it.
+  [[nodiscard]] common::time_point now() const { return clock_.now(); }
 
   // I/O thread only.
   void start_task(std::unique_ptr<pending_task> t);
@@ -83,9 +90,12 @@ struct client::session {
   void send_submit(pending_task& t);
   [[nodiscard]] std::uint32_t remaining_timeout_ms(const pending_task& t) const;
   void send_status_request();
-  void fail_unanswered();
-  void resend_unfinished();
-  void fail_after_loss();
+  void arm_give_up(pending_task& t);
+  void give_up_due(common::time_point deadline);
+  [[nodiscard]] std::string unreachable_reason() const;
+  void on_contact(std::uint64_t resend_older_than);
+  void on_lost();
+  void resend_unfinished(std::uint64_t older_than);
   void finish(const std::string& id, result r);
   void shut_down();
   std::string next_id();
@@ -99,6 +109,7 @@ struct client::session {
   std::unordered_map<std::string, std::unique_ptr<pending_task>> tasks_;  // by id
   std::deque<status_waiter> status_waiters_;  // in request order
   bool status_workers_ = false;          // a waiting status request wants the worker list
+  std::uint64_t status_sent_on_ = 0;     // the link's socket generation the last STATUS went out on
   bool closing_ = false;                 // shutting down: new tasks are cancelled
   std::string id_prefix_;                // random per client
   std::uint64_t id_counter_ = 0;         // per task

@@ -34,6 +34,7 @@ struct fake_broker {
   zmq::socket_t router{ctx, zmq::socket_type::router};   // bound on loopback
   std::string endpoint;                                  // where it is bound
   std::string instance;                                  // the instance id its PONGs carry
+  bool answer_pings = true;                              // false: PINGs go unanswered, to the test like the rest
   int pings = 0;                                         // PINGs answered
 
   fake_broker(std::string id, const std::string& bind_to) : instance(std::move(id)) {
@@ -53,7 +54,7 @@ struct fake_broker {
       auto f = common::read_frames(router, common::socket_kind::router);
       if (!f) continue;
       received r{std::move(f->routing_id), common::decode(*f)};
-      if (!std::holds_alternative<common::ping_msg>(r.msg.content)) return r;
+      if (!answer_pings || !std::holds_alternative<common::ping_msg>(r.msg.content)) return r;
       ++pings;
       reply(r.routing_id, common::pong_msg{instance});
     }
@@ -77,6 +78,14 @@ struct fake_broker {
 };
 
 const common::submit_msg& submit_of(const received& r) { return std::get<common::submit_msg>(r.msg.content); }
+
+// Lets the client make first contact (the broker answers its PINGs), so a
+// task submitted after it is sent once until the broker restarts.
+void settle_contact(fake_broker& broker) {
+  for (int i = 0; i < 50 && broker.pings == 0; ++i) REQUIRE_FALSE(broker.next(100ms));
+  REQUIRE(broker.pings > 0);
+  (void)broker.next(100ms);  // time for the PONG to reach the client
+}
 
 client_options fast_options(const std::string& endpoint) {
   client_options o;
@@ -204,9 +213,10 @@ TEST_CASE("destroying a client finishes its unfinished tasks as cancelled") {
 TEST_CASE("keep-alive: ping while the broker talks, lose it after liveness beats, reconnect 1, 2, 4 ... 32 s apart") {
   common::fake_clock clk;
   keepalive k({100ms, 3});
+  k.start(clk.now());
   CHECK(k.state() == link_state::connecting);
-  CHECK(k.tick(clk.now()) == tick_action::none);  // before the first PONG the connect timeout rules
-  CHECK(k.pong(clk.now(), "b-1") == pong_news::first_contact);
+  CHECK(k.tick(clk.now()) == tick_action::ping);  // before the first contact it pings as often as after it
+  CHECK(k.contact(clk.now(), "b-1") == contact_news::first_contact);
   clk.advance(100ms);
   CHECK(k.tick(clk.now()) == tick_action::ping);
   k.heard(clk.now());  // any message is a sign of life
@@ -232,16 +242,60 @@ TEST_CASE("keep-alive: ping while the broker talks, lose it after liveness beats
   CHECK(gaps[4] == 16000);
   CHECK(gaps[5] == 32000);
   CHECK(gaps[6] == 32000);
-  CHECK(k.pong(clk.now(), "b-1") == pong_news::back);
+  CHECK(k.contact(clk.now(), "b-1") == contact_news::back);
   CHECK(k.state() == link_state::alive);
-  CHECK(k.pong(clk.now(), "b-1") == pong_news::same_broker);
-  CHECK(k.pong(clk.now(), "b-2") == pong_news::restarted);
+  CHECK(k.contact(clk.now(), "b-1") == contact_news::same_broker);
+  CHECK(k.contact(clk.now(), "b-2") == contact_news::restarted);
   clk.advance(300ms);
   CHECK(k.tick(clk.now()) == tick_action::lose);
   clk.advance(100ms);
   CHECK(k.tick(clk.now()) == tick_action::none);
   clk.advance(900ms);
   CHECK(k.tick(clk.now()) == tick_action::reconnect);  // a new loss starts the backoff again at 1 s
+}
+
+TEST_CASE("keep-alive before the first contact: ping every beat, a new socket after liveness beats, then 1, 2, 4 ... s apart") {
+  common::fake_clock clk;
+  keepalive k({100ms, 3});
+  k.start(clk.now());
+  std::vector<long> reconnects;  // ms since start
+  const auto start = clk.now();
+  for (int beat = 0; beat < 80; ++beat) {
+    clk.advance(100ms);
+    const tick_action a = k.tick(clk.now());
+    if (a == tick_action::reconnect)
+      reconnects.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(clk.now() - start).count());
+    else
+      CHECK(a == tick_action::ping);
+  }
+  CHECK(reconnects == std::vector<long>{300, 1300, 3300, 7300});
+  CHECK(k.state() == link_state::connecting);  // a new socket is not contact
+  CHECK(k.contact(clk.now(), "b-1") == contact_news::first_contact);
+}
+
+TEST_CASE("keep-alive deadlines: connect_timeout from submission before contact, none in contact, reconnect_timeout after a loss") {
+  common::fake_clock clk;
+  keepalive k({100ms, 3, 5000ms, 60000ms});
+  k.start(clk.now());
+  const auto early = clk.now();
+  clk.advance(2s);
+  const auto later = clk.now();
+  CHECK(k.give_up_at(early) == early + 5000ms);
+  CHECK(k.give_up_at(later) == later + 5000ms);  // each task counts from its own submission
+  k.contact(clk.now(), "b-1");
+  CHECK_FALSE(k.give_up_at(early).has_value());
+  clk.advance(300ms);
+  REQUIRE(k.tick(clk.now()) == tick_action::lose);
+  const auto lost = clk.now();
+  CHECK(k.give_up_at(early) == lost + 60000ms);
+  clk.advance(1s);
+  CHECK(k.give_up_at(clk.now()) == clk.now() + 60000ms);  // submitted while lost: from its submission
+  keepalive never({100ms, 3, 5000ms, 0ms});
+  never.start(clk.now());
+  never.contact(clk.now(), "b-1");
+  clk.advance(300ms);
+  REQUIRE(never.tick(clk.now()) == tick_action::lose);
+  CHECK_FALSE(never.give_up_at(clk.now()).has_value());  // reconnect_timeout 0: wait for ever
 }
 
 TEST_CASE("keep-alive options are checked") {
@@ -256,6 +310,7 @@ TEST_CASE("keep-alive options are checked") {
 TEST_CASE("a broker restart: the client resubmits its unfinished task under the same id, and a doubled result finishes it once") {
   fake_broker broker("b-1", "tcp://127.0.0.1:*");
   client c(fast_options(broker.endpoint));
+  settle_contact(broker);
   std::atomic<int> calls{0};
   std::promise<result> first;
   submit_options so;
@@ -295,6 +350,7 @@ TEST_CASE("a broker restart: the client resubmits its unfinished task under the 
 TEST_CASE("an exec task carries its argv in SUBMIT, and again when it is resubmitted after a restart") {
   fake_broker broker("b-1", "tcp://127.0.0.1:*");
   client c(fast_options(broker.endpoint));
+  settle_contact(broker);
   const std::vector<std::string> argv{"/usr/bin/tr", "a-z", "A-Z"};
   auto f = c.exec(argv, "input");
   auto sent = broker.next_submit(3s);
@@ -345,6 +401,24 @@ TEST_CASE("a broker that goes away and comes back on the same port gets every un
   CHECK(before.get().value() == "before");
   REQUIRE(during.wait_for(3s) == std::future_status::ready);
   CHECK(during.get().value() == "during");
+}
+
+TEST_CASE("first contact by a HEARTBEAT naming the broker's instance: a SUBMIT sent before it is sent again") {
+  fake_broker broker("b-1", "tcp://127.0.0.1:*");
+  broker.answer_pings = false;  // this broker never PONGs; its HEARTBEAT is the first word the client hears
+  client c(fast_options(broker.endpoint));
+  auto task = c.submit("echo", "x");
+  auto sent = broker.next_submit(3s);
+  REQUIRE(sent);
+  const std::string id = submit_of(*sent).id;
+  broker.reply(sent->routing_id, common::heartbeat_msg{"b-1"});
+  auto again = broker.next_submit(3s);
+  REQUIRE(again);
+  CHECK(submit_of(*again).id == id);
+  CHECK(again->msg.payload.to_string() == "x");
+  broker.reply(again->routing_id, common::result_msg{id}, "x");
+  REQUIRE(task.wait_for(3s) == std::future_status::ready);
+  CHECK(task.get().value() == "x");
 }
 
 TEST_CASE("a broker lost for longer than reconnect_timeout: unfinished tasks fail as unreachable, saying for how long") {

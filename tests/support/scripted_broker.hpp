@@ -1,6 +1,9 @@
 // Test fixture: a bare ROUTER standing in for the broker, with
 // ROUTER_HANDOVER like the real one, so a test can script exactly what a
-// worker hears and see every message it sends. Header-only.
+// worker or a client hears and see every message it sends. It binds a free
+// loopback port, or a given endpoint, in plaintext or as a CURVE server with
+// the broker's keys (no ZAP handler: any client key is let in). Destroying
+// it closes its connections and frees the port at once. Header-only.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -12,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "codec.hpp"
+#include "keys.hpp"
 
 namespace argon::test {
 
@@ -23,10 +27,13 @@ struct received {
 
 class scripted_broker {
  public:
-  scripted_broker() : socket_(ctx_, zmq::socket_type::router) {
+  // curve: the broker's keypair, to stand in for a broker run with --key.
+  explicit scripted_broker(const std::string& bind_to = "tcp://127.0.0.1:*", const common::keypair* curve = nullptr)
+      : socket_(ctx_, zmq::socket_type::router) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::router_handover, 1);
-    socket_.bind("tcp://127.0.0.1:*");
+    if (curve) common::apply_curve_server(socket_, *curve);
+    socket_.bind(bind_to);
     endpoint = socket_.get(zmq::sockopt::last_endpoint);
   }
 

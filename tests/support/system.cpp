@@ -18,7 +18,7 @@ argon_system::argon_system(system_options opts) : opts_(std::move(opts)) {
     common::write_keyfile(keyfile);
   }
   endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
-  start_broker();
+  if (opts_.start_broker) start_broker();
   for (int i = 0; i < opts_.workers; ++i) add_worker(opts_.capacity);
 }
 
@@ -37,7 +37,7 @@ void argon_system::start_broker() {
 }
 
 void argon_system::restart_broker(int sig) {
-  broker->stop(sig, std::chrono::seconds(40));
+  if (broker) broker->stop(sig, std::chrono::seconds(40));
   broker.reset();
   start_broker();
 }

@@ -21,6 +21,7 @@ struct system_options {
   int capacity = 4;                       // slots per worker
   std::vector<std::string> broker_args{}; // extra broker flags, e.g. --queue-limit 2
   int broker_fd_limit = 0;                // the broker's RLIMIT_NOFILE; 0 keeps the test's own
+  bool start_broker = true;               // false: the endpoint is only reserved until start_broker()
 };
 
 class argon_system {
@@ -32,6 +33,9 @@ class argon_system {
   // Kills the broker (SIGKILL unless another signal is given), waits for it to exit,
   // and starts a new one on the same endpoint with the same flags.
   void restart_broker(int sig = 9);
+  // Starts a broker on the endpoint with the configured flags (the first, when
+  // the options said not to start one; restart_broker() for any other).
+  void start_broker();
   // Starts one more worker process with this many slots.
   child_process& add_worker(int capacity, std::vector<std::string> extra = {});
   // Waits (up to 15 s) until the broker reports at least n slots; false on time-out.
@@ -52,8 +56,6 @@ class argon_system {
  private:
   system_options opts_;            // as given
   int broker_starts_ = 0;          // brokers started so far, for log names
-
-  void start_broker();
 };
 
 }  // namespace argon::test

@@ -12,10 +12,12 @@
 // blocking call made from the client's own I/O thread.
 //
 // The backlog is the client's. Until the broker first answers, a task left
-// unanswered for connect_timeout fails as unreachable (the key may be
-// wrong). After that the client PINGs every heartbeat; when the broker
-// restarts (its PONG names a new instance) every unfinished task is
-// submitted again under its own id. When nothing has come from the broker
+// unanswered for connect_timeout after its submission fails as unreachable
+// (the key may be wrong). The client PINGs every heartbeat from the start;
+// at the first answer, anything that may have gone to a broker that died
+// before answering is sent again, and when the broker restarts (its PONG
+// names a new instance) every unfinished task is submitted again under its
+// own id. When nothing has come from the broker
 // for liveness x heartbeat, the client keeps its tasks, makes a new socket
 // (same routing id and keys) 1 s, 2 s, 4 s ... apart, at most 32 s, and
 // resubmits them once the broker answers; tasks still unfinished
@@ -58,7 +60,7 @@ struct client_options {
   std::optional<std::string> keyfile;              // shared keyfile; required unless insecure
   bool insecure = false;                           // plaintext, only when asked for
   retry_policy retry;                              // busy handling
-  std::chrono::milliseconds connect_timeout{5000}; // no first PONG by then: tasks fail as unreachable
+  std::chrono::milliseconds connect_timeout{5000}; // no first PONG this long after a task's submission: it fails as unreachable
   std::chrono::milliseconds heartbeat{1000};       // PING interval once the broker has answered
   std::uint32_t liveness = 3;                      // heartbeats without a word from the broker before it is lost
   std::chrono::milliseconds reconnect_timeout{60000}; // broker lost this long: unfinished tasks fail as unreachable; 0 = never
