@@ -114,7 +114,7 @@ void broker::route(const peer& p, message& m) {
     if constexpr (std::is_same_v<T, submit_msg>) on_submit(p, b, m.payload);
     else if constexpr (std::is_same_v<T, cancel_msg>) on_cancel(p, b);
     else if constexpr (std::is_same_v<T, status_msg>) on_status(p, b);
-    else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{instance_});
+    else if constexpr (std::is_same_v<T, ping_msg>) reply(p, pong_msg{instance_, cfg_.max_payload});
     else if constexpr (std::is_same_v<T, ready_msg>) on_ready(p, b);
     else if constexpr (std::is_same_v<T, done_msg>) on_done(p, b, m.payload);
     else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);

@@ -81,7 +81,10 @@ void broker_link::read_one() {
     log::warn("malformed message from the broker: {}", e.what());
     return;
   }
-  if (auto* p = std::get_if<pong_msg>(&m.content)) return on_instance(p->broker, true);
+  if (auto* p = std::get_if<pong_msg>(&m.content)) {
+    max_payload_ = p->max_payload;  // 0 from an older broker: not said
+    return on_instance(p->broker, true);
+  }
   // The broker's HEARTBEAT names its instance as its PONG does, but answers nothing.
   if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_instance(h->sender, false);
   events_.on_message(m);

@@ -65,6 +65,8 @@ class broker_link {
   [[nodiscard]] bool lost() const { return health_.state() == link_state::lost; }
   [[nodiscard]] const keepalive& health() const { return health_; }
   [[nodiscard]] const std::string& endpoint() const { return settings_.endpoint; }
+  // The largest payload the broker said it accepts (its last PONG), bytes; 0 until it says.
+  [[nodiscard]] std::uint64_t broker_max_payload() const { return max_payload_; }
   // The current socket's number (1, 2, ...), for remembering what a message went out on.
   [[nodiscard]] std::uint64_t generation() const { return generation_; }
 
@@ -80,6 +82,7 @@ class broker_link {
   uv_loop_t* loop_;                              // the client's I/O loop
   link_settings settings_;                       // as given
   link_events events_;                           // the owner's callbacks
+  std::uint64_t max_payload_ = 0;                // the broker's --max-payload from its last PONG; 0: not said
   const common::clock& clock_;                   // time for liveness
   keepalive health_;                             // when to ping, when the broker is lost
   zmq::context_t ctx_;                           // owns the sockets

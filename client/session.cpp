@@ -103,9 +103,7 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
   t->id = next_id();
   t->seq = id_counter_;
   if (closing_) return t->on_done(result::failure(t->id, "cancelled", "the client is shutting down"));
-  if (t->payload.size() > opts_.max_payload)
-    return t->on_done(result::failure(t->id, "payload_too_large",
-                                      fmt::format("payload of {} bytes is over the limit of {} bytes", t->payload.size(), opts_.max_payload)));
+  if (std::string over = over_limit(*t); !over.empty()) return t->on_done(result::failure(t->id, "payload_too_large", over));
   arm_timeout(*t);
   arm_give_up(*t);
   pending_task& ref = *t;
@@ -216,7 +214,30 @@ std::string client::session::unreachable_reason() const {
 void client::session::on_contact(std::uint64_t resend_older_than) {
   for (auto& [id, t] : tasks_)
     if (t->give_up_timer) t->give_up_timer->stop();
+  fail_over_limit();
   resend_unfinished(resend_older_than);
+}
+
+// Why a task's payload cannot be sent; "" when it can: over the client's own
+// max_payload, or over the limit the broker said in its PONG. A payload far
+// over the broker's limit would not even be refused: ZeroMQ drops it with the
+// connection, so the client must not send it.
+std::string client::session::over_limit(const pending_task& t) const {
+  const std::uint64_t size = t.payload.size(), broker = link_->broker_max_payload();
+  if (size > opts_.max_payload)
+    return fmt::format("payload of {} bytes is over the limit of {} bytes", size, opts_.max_payload);
+  if (broker != 0 && size > broker)
+    return fmt::format("payload of {} bytes is over the broker's limit of {} bytes (its --max-payload)", size, broker);
+  return "";
+}
+
+// Tasks sent before the broker said its limit that are over it fail now: the
+// broker refused them, or never saw them.
+void client::session::fail_over_limit() {
+  std::vector<std::pair<std::string, std::string>> over;
+  for (auto& [id, t] : tasks_)
+    if (std::string why = over_limit(*t); !why.empty()) over.emplace_back(id, std::move(why));
+  for (auto& [id, why] : over) finish(id, result::failure(id, "payload_too_large", why));
 }
 
 // The broker went silent: from now on every task has a deadline again.

@@ -97,6 +97,8 @@ struct client::session {
   void on_lost();
   void resend_unfinished(std::uint64_t older_than);
   void finish(const std::string& id, result r);
+  [[nodiscard]] std::string over_limit(const pending_task& t) const;
+  void fail_over_limit();
   void shut_down();
   std::string next_id();
 

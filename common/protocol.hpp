@@ -259,10 +259,13 @@ struct status_reply_msg {
 
 // Broker answers PING.
 struct pong_msg {
-  std::string broker;  // the broker's instance id, new at each start: a change means it restarted
+  std::string broker;              // the broker's instance id, new at each start: a change means it restarted
+  std::uint64_t max_payload = 0;   // the largest payload it accepts (--max-payload), bytes; 0: not said (an older broker)
   static constexpr command wire_command = command::pong;
   static constexpr const char* wire_name = "PONG";
-  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"broker", max_id_bytes}, s.broker); }
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"broker", max_id_bytes}, s.broker), v(field{"max_payload"}.optional(), s.max_payload);
+  }
 };
 
 // Broker reports a malformed or refused message.

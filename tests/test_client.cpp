@@ -36,6 +36,7 @@ struct fake_broker {
   std::string instance;                                  // the instance id its PONGs carry
   bool answer_pings = true;                              // false: PINGs go unanswered, to the test like the rest
   int pings = 0;                                         // PINGs answered
+  std::uint64_t max_payload = 0;                         // the limit its PONGs say; 0 says none
 
   fake_broker(std::string id, const std::string& bind_to) : instance(std::move(id)) {
     router.set(zmq::sockopt::linger, 0);
@@ -56,7 +57,7 @@ struct fake_broker {
       received r{std::move(f->routing_id), common::decode(*f)};
       if (!answer_pings || !std::holds_alternative<common::ping_msg>(r.msg.content)) return r;
       ++pings;
-      reply(r.routing_id, common::pong_msg{instance});
+      reply(r.routing_id, common::pong_msg{instance, max_payload});
     }
     return std::nullopt;
   }
@@ -195,6 +196,39 @@ TEST_CASE("a task the broker would refuse for its name or options fails at once,
   auto program = c.exec({"/bin/echo"}, "", too_many);
   REQUIRE(program.wait_for(5s) == std::future_status::ready);
   CHECK(program.get().error_kind() == "protocol_error");
+}
+
+TEST_CASE("a payload over the limit the broker's PONG says fails at the client and is never sent") {
+  fake_broker broker("b-limits", "tcp://127.0.0.1:*");
+  broker.max_payload = 100;
+  client c(fast_options(broker.endpoint));
+  settle_contact(broker);
+  auto big = c.submit("echo", std::string(101, 'x'));
+  REQUIRE(big.wait_for(5s) == std::future_status::ready);
+  auto r = big.get();
+  CHECK(r.error_kind() == "payload_too_large");
+  CHECK(r.error_message().find("broker's limit of 100 bytes") != std::string::npos);
+  CHECK_FALSE(broker.next_submit(300ms));  // nothing went out
+  auto fits = c.submit("echo", std::string(100, 'x'));
+  auto sent = broker.next_submit(5s);
+  REQUIRE(sent);
+  CHECK(sent->msg.payload.size() == 100);
+  broker.reply(sent->routing_id, common::result_msg{submit_of(*sent).id}, "ok");
+  CHECK(fits.get().value() == "ok");
+}
+
+TEST_CASE("a task sent before the broker said its limit, and over it, fails when the broker says it") {
+  fake_broker broker("b-late", "tcp://127.0.0.1:*");
+  broker.answer_pings = false;
+  broker.max_payload = 100;
+  client c(fast_options(broker.endpoint));
+  auto big = c.submit("echo", std::string(500, 'x'));
+  auto sent = broker.next_submit(5s);  // sent at once, before any PONG
+  REQUIRE(sent);
+  broker.answer_pings = true;  // the next PING gets the PONG with the limit
+  for (int i = 0; i < 100 && big.wait_for(0s) != std::future_status::ready; ++i) (void)broker.next(100ms);
+  REQUIRE(big.wait_for(1s) == std::future_status::ready);
+  CHECK(big.get().error_kind() == "payload_too_large");
 }
 
 TEST_CASE("destroying a client finishes its unfinished tasks as cancelled") {

@@ -114,4 +114,21 @@ TEST_CASE("thousands of random frames do not stop the broker") {
   CHECK(o.exit_code == 0);
   CHECK(o.out == "alive");
 }
+
+TEST_CASE("a payload far over the broker's --max-payload fails payload_too_large at the client instead of waiting") {
+  argon_system sys({.secure = true, .workers = 1, .capacity = 1, .broker_args = {"--max-payload", "100000"}});
+  REQUIRE(sys.wait_for_slots(1));
+  // 700,000 bytes is over ZMQ_MAXMSGSIZE (4 x the limit): the broker would never see it.
+  const std::string payload(700000, 'p');
+  auto big = run(sys.cli("submit", {"echo"}), payload, 30s);
+  CHECK(big.exit_code == 1);
+  CHECK(big.err.find("payload_too_large") != std::string::npos);
+  CHECK(big.err.find("100000") != std::string::npos);
+  auto near = run(sys.cli("submit", {"echo"}), std::string(100001, 'p'), 30s);  // just over: refused too
+  CHECK(near.exit_code == 1);
+  CHECK(near.err.find("payload_too_large") != std::string::npos);
+  auto fits = run(sys.cli("submit", {"echo"}), std::string(100000, 'p'), 30s);
+  CHECK(fits.exit_code == 0);
+  CHECK(fits.out.size() == 100000);
+}
 }
