@@ -101,6 +101,21 @@ bool slots_exactly(argon_system& sys, int n, std::chrono::seconds limit) {
   return false;
 }
 
+// Polls the broker until its one worker's HELLO is known (STATUS with workers
+// shows a capacity); false after limit.
+bool eventually_hello(argon_system& sys, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    auto o = run(sys.cli("status", {"--workers"}), "", 10s);
+    auto j = nlohmann::json::parse(o.out, nullptr, false);
+    if (!j.is_discarded() && j.contains("worker_list") && j["worker_list"].size() == 1 &&
+        j["worker_list"][0].value("capacity", 0) > 0)
+      return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 // Polls the broker until it reports n busy slots; false after limit.
 bool busy_slots(argon_system& sys, int n, std::chrono::seconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
@@ -309,6 +324,8 @@ TEST_CASE("a worker frozen past its liveness gets its slots back after it contin
   worker_flags.insert(worker_flags.end(), {"--verbose", "7"});
   auto& worker = sys.add_worker(1, worker_flags);
   REQUIRE(sys.wait_for_slots(1));
+  // Its control channel's HELLO must have arrived too: only a worker with one can be declared dead.
+  REQUIRE(eventually_hello(sys, 10s));
   worker.signal(SIGSTOP);
   REQUIRE(slots_exactly(sys, 0, 10s));  // declared dead: 3 beats of 200 ms went by
   std::this_thread::sleep_for(1000ms);
