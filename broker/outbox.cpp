@@ -1,3 +1,4 @@
+// outbox::send: frame, trace, count, and turn a failed send into a value and one log line.
 #include "outbox.hpp"
 
 #include "log.hpp"

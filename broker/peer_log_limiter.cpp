@@ -1,3 +1,4 @@
+// The per-peer log limiter: a small table of peers with their held-back counts.
 #include "peer_log_limiter.hpp"
 
 #include <fmt/format.h>

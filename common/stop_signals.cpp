@@ -1,3 +1,4 @@
+// Holding and releasing the stop signals with pthread_sigmask, for the calling thread.
 #include "stop_signals.hpp"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// The task rules, as plain checks on bytes: no locale, no file system.
 #include "task_rules.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Reading a user-named file or stdin with read(2), so every failure has its errno.
 #include "user_file.hpp"
 
 #include <fcntl.h>
