@@ -12,11 +12,11 @@
 // tests/meson.build).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -80,17 +80,47 @@ int column(const table& t, const std::string& title) {
   return -1;
 }
 
+// One backquoted name in a text (lower case and '_' only), where it starts and
+// ends, and the word right after it ("str" in "`id` str, ...").
+struct quoted {
+  std::string name;       // between the backquotes
+  std::size_t begin = 0;  // offset of the opening backquote
+  std::size_t end = 0;    // offset just past the word after it (or the closing backquote)
+  std::string next;       // the lower-case word after one space; "" when there is none
+};
+
+std::vector<quoted> backquoted(const std::string& text) {
+  const auto name_char = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  std::vector<quoted> out;
+  for (std::size_t open = text.find('`'); open != std::string::npos; open = text.find('`', open + 1)) {
+    const std::size_t close = text.find('`', open + 1);
+    if (close == std::string::npos) break;
+    const std::string name = text.substr(open + 1, close - open - 1);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), name_char)) continue;
+    quoted q{name, open, close + 1, ""};
+    if (close + 1 < text.size() && text[close + 1] == ' ') {
+      std::size_t w = close + 2;
+      while (w < text.size() && text[w] >= 'a' && text[w] <= 'z') ++w;
+      q.next = text.substr(close + 2, w - close - 2);
+      if (!q.next.empty()) q.end = w;
+    }
+    out.push_back(std::move(q));
+    open = close;
+  }
+  return out;
+}
+
 // Fields of a "Fields" cell: `name` type ...; "optional" in the text up to the next field marks it.
 std::vector<doc_field> fields_of(const std::string& cell) {
-  static const std::regex field_re("`([a-z_]+)` (str|int|bool|array|map)\\b");
-  std::vector<std::smatch> found;
-  for (std::sregex_iterator i(cell.begin(), cell.end(), field_re), end; i != end; ++i) found.push_back(*i);
+  static const std::vector<std::string> types{"str", "int", "bool", "array", "map"};
+  std::vector<quoted> found;
+  for (auto& q : backquoted(cell))
+    if (std::find(types.begin(), types.end(), q.next) != types.end()) found.push_back(std::move(q));
   std::vector<doc_field> out;
   for (std::size_t k = 0; k < found.size(); ++k) {
-    const auto from = found[k].position(0) + found[k].length(0);
-    const auto to = k + 1 < found.size() ? found[k + 1].position(0) : static_cast<std::ptrdiff_t>(cell.size());
-    const bool optional = cell.substr(from, to - from).find("optional") != std::string::npos;
-    out.push_back({found[k][1], found[k][2], optional});
+    const std::size_t to = k + 1 < found.size() ? found[k + 1].begin : cell.size();
+    const bool optional = cell.substr(found[k].end, to - found[k].end).find("optional") != std::string::npos;
+    out.push_back({found[k].name, found[k].next, optional});
   }
   return out;
 }
@@ -165,10 +195,8 @@ std::vector<doc_field> keys_of(const std::vector<table>& tables, const std::vect
   for (const table& t : tables) {
     if (t.header != header) continue;
     std::vector<doc_field> out;
-    static const std::regex key_re("`([a-z_]+)`");
     for (const auto& row : t.rows)
-      for (std::sregex_iterator i(row[0].begin(), row[0].end(), key_re), end; i != end; ++i)
-        out.push_back({(*i)[1], header.size() == 3 ? row[1] : "", false});
+      for (const auto& q : backquoted(row[0])) out.push_back({q.name, header.size() == 3 ? row[1] : "", false});
     return out;
   }
   FAIL("docs/protocol.md has no table with these columns");
@@ -199,11 +227,9 @@ std::pair<std::vector<std::string>, std::vector<std::string>> status_paragraph()
   const auto turn = text.find("With `--workers`");
   REQUIRE(turn != std::string::npos);
   std::pair<std::vector<std::string>, std::vector<std::string>> out;
-  const std::regex name("`([a-z_]+)`");
-  for (std::sregex_iterator it(text.begin(), text.end(), name), end; it != end; ++it) {
-    const std::string n = (*it)[1];
-    if (n == "status" || n == "worker_list") continue;
-    (static_cast<std::size_t>(it->position()) < turn ? out.first : out.second).push_back(n);
+  for (const auto& q : backquoted(text)) {
+    if (q.name == "status" || q.name == "worker_list") continue;
+    (q.begin < turn ? out.first : out.second).push_back(q.name);
   }
   return out;
 }
