@@ -36,7 +36,7 @@ void outbox::log_failure(send_status st, const body& b) const {
   const char* cmd = command_name(command_of(b));
   const std::string_view id = task_id_of(b);
   const std::string what = id.empty() ? std::string(cmd) : fmt::format("{} of task {}", cmd, id);
-  if (st == send_status::unreachable) log::info("could not send {}: the peer is gone", what);
+  if (st == send_status::unreachable) log::info("could not send {}: the peer has disconnected", what);
   else log::warn("could not send {}: the peer's queue is full (it does not read)", what);
 }
 
