@@ -15,10 +15,10 @@ using namespace std::chrono_literals;
 
 TEST_SUITE("unit") {
 TEST_CASE("a submitted task reaches a slot and its result reaches the client") {
-  fixture f;
-  slot_peer s(f, "W1", "s1");
-  REQUIRE(f.wait_for_slots(1));
-  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig("s1");
+  auto& f = rig.f;
+  auto& s = rig.slot;
+  auto& c = rig.client;
   c.send(role::client, submit("t1"), "in");
   auto t = s.task();
   REQUIRE(t);
@@ -38,10 +38,10 @@ TEST_CASE("a submitted task reaches a slot and its result reaches the client") {
 }
 
 TEST_CASE("a handler failure becomes FAILED task_error with the worker's text") {
-  fixture f;
-  slot_peer s(f, "W1", "s1");
-  REQUIRE(f.wait_for_slots(1));
-  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig("s1");
+  auto& f = rig.f;
+  auto& s = rig.slot;
+  auto& c = rig.client;
   c.send(role::client, submit("t1", "fail"), "boom");
   REQUIRE(s.task());
   s.done("t1", "boom", false);

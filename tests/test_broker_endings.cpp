@@ -11,25 +11,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A worker control channel: a DEALER that says HELLO and reads what the broker sends it.
-struct control_peer {
-  control_peer(fixture& f, const std::string& worker) : fix(f), peer(f.b->endpoint(), nullptr, nullptr) {
-    peer.send(role::control, hello_msg{worker, 1, "test"});
-  }
-  // The next CANCEL the broker sends, skipping heartbeats.
-  std::optional<cancel_msg> cancel() {
-    std::optional<cancel_msg> got;
-    fix.pump_until([&] {
-      auto m = peer.receive(0ms);
-      if (m && std::holds_alternative<cancel_msg>(m->content)) got = std::get<cancel_msg>(m->content);
-      return got.has_value();
-    });
-    return got;
-  }
-  fixture& fix;
-  raw_peer peer;
-};
-
 submit_msg with_timeout(const std::string& id, std::uint32_t ms) { return submit_msg{id, "sleep", priority::normal, ms, 1, {}}; }
 
 }  // namespace
@@ -68,7 +49,7 @@ TEST_CASE("a running task past its deadline: FAILED timeout, CANCEL to its worke
   auto r = reply_to(f, c);
   REQUIRE(r);
   CHECK(std::get<failed_msg>(r->content).kind == "timeout");
-  auto cancel = control.cancel();
+  auto cancel = control.next<cancel_msg>();
   REQUIRE(cancel);
   CHECK(cancel->id == "t1");
   CHECK(f.b->snapshot().busy_slots == 1);  // the handler still runs there
@@ -93,7 +74,7 @@ TEST_CASE("CANCEL of a running task fails it as cancelled and tells its worker")
   auto r = reply_to(f, c);
   REQUIRE(r);
   CHECK(std::get<failed_msg>(r->content).kind == "cancelled");
-  auto cancel = control.cancel();
+  auto cancel = control.next<cancel_msg>();
   REQUIRE(cancel);
   CHECK(cancel->id == "t1");
 }

@@ -17,29 +17,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A control channel on its own connection; reads what the broker answers it.
-struct control {
-  control(fixture& f, const std::string& worker) : fix(f), worker_id(worker), peer(f.b->endpoint(), nullptr, nullptr) {}
-  void send(const body& b) { peer.send(role::control, b); }
-  // The next ERROR the broker sends here, skipping heartbeats; empty if none comes.
-  std::optional<error_msg> error() {
-    std::optional<error_msg> got;
-    fix.pump_until([&] {
-      auto m = peer.receive(0ms);
-      if (m && std::holds_alternative<error_msg>(m->content)) got = std::get<error_msg>(m->content);
-      return got.has_value();
-    });
-    return got;
-  }
-  fixture& fix;
-  std::string worker_id;
-  raw_peer peer;
-};
 
 const broker::worker_record* record(fixture& f, const std::string& id) { return f.b->workers().get(id); }
 
 // Says HELLO and waits until the broker knows the worker.
-void hello(fixture& f, control& c) {
+void hello(fixture& f, control_peer& c) {
   c.send(hello_msg{c.worker_id, 1, "test"});
   REQUIRE(f.pump_until([&] { return record(f, c.worker_id) && record(f, c.worker_id)->watched; }));
 }
@@ -49,13 +31,13 @@ void hello(fixture& f, control& c) {
 TEST_SUITE("unit") {
 TEST_CASE("a BYE for a worker from another connection is refused; the worker keeps serving") {
   fixture f;
-  control owner(f, "W1");
+  control_peer owner(f, "W1", false);
   hello(f, owner);
   slot_peer s(f, "W1", "w1.0");
   REQUIRE(f.wait_for_slots(1));
-  control intruder(f, "W1");
+  control_peer intruder(f, "W1", false);
   intruder.send(bye_msg{"W1"});
-  auto refused = intruder.error();
+  auto refused = intruder.next<error_msg>();
   REQUIRE(refused);
   CHECK(refused->kind == "not_allowed");
   CHECK(refused->message.find("W1") != std::string::npos);
@@ -70,7 +52,7 @@ TEST_CASE("a BYE for a worker from another connection is refused; the worker kee
 
 TEST_CASE("a HELLO for a live worker id from another connection is refused, so its closing loses nothing") {
   fixture f(0, 50);  // a 50 ms tick: an unreachable control channel is noticed soon
-  control owner(f, "W1");
+  control_peer owner(f, "W1", false);
   hello(f, owner);
   slot_peer s(f, "W1", "w1.0");
   REQUIRE(f.wait_for_slots(1));
@@ -79,9 +61,9 @@ TEST_CASE("a HELLO for a live worker id from another connection is refused, so i
   c.send(role::client, submit("t1"), "in");
   REQUIRE(s.task());
   {
-    control intruder(f, "W1");
+    control_peer intruder(f, "W1", false);
     intruder.send(hello_msg{"W1", 1, "test"});
-    auto refused = intruder.error();
+    auto refused = intruder.next<error_msg>();
     REQUIRE(refused);
     CHECK(refused->kind == "not_allowed");
   }  // the intruder closes
@@ -98,11 +80,11 @@ TEST_CASE("a HELLO for a live worker id from another connection is refused, so i
 
 TEST_CASE("heartbeats naming a worker count only from its own control connection") {
   fixture f;
-  control owner(f, "W1");
+  control_peer owner(f, "W1", false);
   hello(f, owner);
   const auto joined = record(f, "W1")->last_seen;
   f.clk.advance(1s);
-  control intruder(f, "W1");
+  control_peer intruder(f, "W1", false);
   intruder.send(heartbeat_msg{"W1"});
   f.settle();
   CHECK(record(f, "W1")->last_seen == joined);  // not kept alive by someone else
@@ -112,10 +94,10 @@ TEST_CASE("heartbeats naming a worker count only from its own control connection
 
 TEST_CASE("a heartbeat with another id on a worker's control channel registers no phantom worker") {
   fixture f;
-  control owner(f, "W1");
+  control_peer owner(f, "W1", false);
   hello(f, owner);
   owner.send(heartbeat_msg{"PHANTOM"});
-  auto refused = owner.error();
+  auto refused = owner.next<error_msg>();
   REQUIRE(refused);
   CHECK(refused->kind == "not_allowed");
   CHECK(record(f, "PHANTOM") == nullptr);
@@ -123,10 +105,10 @@ TEST_CASE("a heartbeat with another id on a worker's control channel registers n
 }
 
 TEST_CASE("a DONE cannot pass a failure off as one of the broker's own kinds; the worker's text is kept") {
-  fixture f;
-  slot_peer s(f, "W1", "w1.0");
-  REQUIRE(f.wait_for_slots(1));
-  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig;
+  auto& f = rig.f;
+  auto& s = rig.slot;
+  auto& c = rig.client;
   struct sent {
     std::string kind;      // what the worker's DONE claims
     std::string expected;  // what the client is told
@@ -153,10 +135,10 @@ TEST_CASE("a DONE cannot pass a failure off as one of the broker's own kinds; th
 }
 
 TEST_CASE("a DONE may say timeout for a task that has a timeout") {
-  fixture f;
-  slot_peer s(f, "W1", "w1.0");
-  REQUIRE(f.wait_for_slots(1));
-  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig;
+  auto& f = rig.f;
+  auto& s = rig.slot;
+  auto& c = rig.client;
   c.send(role::client, submit_msg{"t1", "echo", priority::normal, 60000, 1, {}}, "in");
   REQUIRE(s.task());
   zmq::message_t none;
@@ -171,7 +153,7 @@ TEST_CASE("a DONE may say timeout for a task that has a timeout") {
 TEST_SUITE("unit") {
 TEST_CASE("after its worker said BYE, a control connection may say HELLO for a new id, and speaks for that one") {
   fixture f;
-  control channel(f, "W1");
+  control_peer channel(f, "W1", false);
   hello(f, channel);
   channel.send(bye_msg{"W1"});
   REQUIRE(f.pump_until([&] { return record(f, "W1") == nullptr || record(f, "W1")->leaving; }));
@@ -182,7 +164,7 @@ TEST_CASE("after its worker said BYE, a control connection may say HELLO for a n
   channel.send(heartbeat_msg{"W2"});  // its heartbeats now count for W2
   REQUIRE(f.pump_until([&] { return record(f, "W2")->last_seen != joined; }));
   channel.send(heartbeat_msg{"W1"});  // the old id no longer
-  auto refused = channel.error();
+  auto refused = channel.next<error_msg>();
   REQUIRE(refused);
   CHECK(refused->kind == "not_allowed");
 }
@@ -191,9 +173,9 @@ TEST_CASE("after its worker said BYE, a control connection may say HELLO for a n
 TEST_SUITE("unit") {
 TEST_CASE("a heartbeat from a worker the broker no longer knows re-registers it and asks it to announce itself") {
   fixture f;
-  control channel(f, "W1");
+  control_peer channel(f, "W1", false);
   channel.send(heartbeat_msg{"W1"});  // never said HELLO here: expired earlier, or this broker is new
-  auto asked = channel.error();
+  auto asked = channel.next<error_msg>();
   REQUIRE(asked);
   CHECK(asked->kind == "unknown_worker");
   REQUIRE(record(f, "W1"));

@@ -24,10 +24,9 @@ std::optional<message> answer(fixture& f, raw_peer& c) { return reply_to(f, c); 
 
 TEST_SUITE("unit") {
 TEST_CASE("a SUBMIT with a field out of range fails with its own id and says which field") {
-  fixture f;
-  slot_peer s(f, "W1", "w1.0");
-  REQUIRE(f.wait_for_slots(1));
-  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig;
+  auto& f = rig.f;
+  auto& c = rig.client;  // the slot is there so that SUBMITs are not refused as no_workers
   struct bad {
     submit_msg m;       // what the client sends
     std::string field;  // what the refusal names
@@ -54,10 +53,9 @@ TEST_CASE("a SUBMIT with a field out of range fails with its own id and says whi
 }
 
 TEST_CASE("a SUBMIT without its payload frame fails with its id too") {
-  fixture f;
-  slot_peer s(f, "W1", "w1.0");
-  REQUIRE(f.wait_for_slots(1));
-  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  one_slot rig;
+  auto& f = rig.f;
+  auto& c = rig.client;  // the slot is there so that SUBMITs are not refused as no_workers
   const zmq::message_t header = encode_header(role::client, submit_msg{"no-payload", "echo", priority::normal, 0, 1, {}});
   c.send_frames({std::string(static_cast<const char*>(header.data()), header.size())});
   auto r = answer(f, c);

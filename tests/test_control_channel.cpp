@@ -43,6 +43,26 @@ struct channel_rig : worker_rig {
   }
 };
 
+// Starts the channel and lets the broker name its instance once; returns the
+// channel's routing id.
+std::string start_with_instance(channel_rig& rig, const std::string& instance) {
+  const std::string control = rig.start_until_hello();
+  rig.broker.send(control, heartbeat_msg{instance});
+  REQUIRE(rig.next_of(command::heartbeat));
+  return control;
+}
+
+// The channel said HELLO again, with its capacity, and told the worker to
+// announce its idle slots again (broker_restarted), without counting the broker lost.
+void check_announced_again(channel_rig& rig, const std::string& control) {
+  auto hello = rig.next_of(command::hello);
+  REQUIRE(hello);
+  CHECK(hello->from == control);
+  CHECK(std::get<hello_msg>(hello->message.content).capacity == 3);
+  CHECK(rig.restarted == 1);
+  CHECK(rig.lost == 0);
+}
+
 }  // namespace
 
 TEST_SUITE("unit") {
@@ -80,30 +100,17 @@ TEST_CASE("each broker HEARTBEAT is answered with one, and the first instance na
 
 TEST_CASE("a new broker instance brings HELLO again and broker_restarted") {
   channel_rig rig;
-  const std::string control = rig.start_until_hello();
-  rig.broker.send(control, heartbeat_msg{"instance-A"});
-  REQUIRE(rig.next_of(command::heartbeat));
+  const std::string control = start_with_instance(rig, "instance-A");
   rig.broker.send(control, heartbeat_msg{"instance-B"});
-  auto hello = rig.next_of(command::hello);
-  REQUIRE(hello);
-  CHECK(hello->from == control);
-  CHECK(std::get<hello_msg>(hello->message.content).capacity == 3);
-  CHECK(rig.restarted == 1);
-  CHECK(rig.lost == 0);
+  check_announced_again(rig, control);
 }
 
 TEST_CASE("a broker that no longer knows this worker brings HELLO again and broker_restarted") {
   channel_rig rig;
-  const std::string control = rig.start_until_hello();
-  rig.broker.send(control, heartbeat_msg{"instance-A"});
-  REQUIRE(rig.next_of(command::heartbeat));
+  const std::string control = start_with_instance(rig, "instance-A");
   // The broker declared this worker dead while it was frozen, and says so.
   rig.broker.send(control, error_msg{"unknown_worker", "worker W1 is not known here; say HELLO"});
-  auto hello = rig.next_of(command::hello);
-  REQUIRE(hello);
-  CHECK(hello->from == control);
-  CHECK(rig.restarted == 1);  // its idle slots announce themselves again
-  CHECK(rig.lost == 0);
+  check_announced_again(rig, control);
 }
 
 TEST_CASE("a CANCEL from the broker reaches the worker with its task id") {

@@ -115,22 +115,14 @@ bool logged_as_documented(const std::string& log, const std::string& prefix) {
   return false;
 }
 
-std::size_t count_named(const std::vector<nlohmann::json>& evs, const std::string& name) {
-  std::size_t n = 0;
-  for (auto& e : evs) n += e.value("event", "") == name;
-  return n;
-}
-
 }  // namespace
 
 TEST_SUITE("e2e") {
 TEST_CASE("a client with the wrong keyfile retrying for 2 s: a line or two with a count, and auth_failed in the monitor") {
-  const std::string mon = monitor_endpoint();
-  argon_system sys({.secure = true, .workers = 0, .broker_args = {"--monitor", mon}});
-  event_log log(sys, mon, {"--json", "--filter", "auth_failed,stats"}, "monitor.log");
-  REQUIRE(log.wait_ready());
-  std::string wrong = sys.dir.file("wrong.key");
-  common::write_keyfile(wrong);
+  auth_watch watch;
+  argon_system& sys = watch.sys;
+  event_log& log = watch.log;
+  const std::string& wrong = watch.wrong_key;
   auto cli = run({exe("ARGON_CLI"), "status", "--broker", sys.endpoint, "--key", wrong, "--connect-timeout", "2"}, "", 30s);
   CHECK(cli.exit_code == 4);
   REQUIRE(log.wait_for([](const auto& evs) { return count_named(evs, "auth_failed") >= 1; }, 5s));

@@ -2,6 +2,8 @@
 // argon status --workers, with the real broker, workers and CLI.
 #include <doctest/doctest.h>
 
+#include <optional>
+
 #include <signal.h>
 #include <sodium.h>
 
@@ -23,11 +25,23 @@ using nlohmann::json;
 
 namespace {
 
-std::size_t count_named(const std::vector<json>& evs, const std::string& name) {
-  std::size_t n = 0;
-  for (auto& e : evs) n += e.value("event", "") == name;
-  return n;
-}
+// A broker with one worker slot, watched three ways at once: plain lines
+// (with a --filter), the trace, and JSON. The constructor returns once all
+// three are working (JSON ready, a stats line printed).
+struct three_views {
+  three_views(bool secure, const std::string& line_filter)
+      : sys({.secure = secure, .workers = 1, .capacity = 1, .broker_args = {"--monitor", endpoint}}) {
+    REQUIRE(sys.wait_for_slots(1));
+    lines.emplace(sys, endpoint, std::vector<std::string>{"--filter", line_filter}, "plain.txt");
+    trace.emplace(sys, endpoint, std::vector<std::string>{"--trace"}, "trace.txt");
+    log.emplace(sys, endpoint, std::vector<std::string>{"--json"}, "monitor.log");
+    REQUIRE(log->wait_ready());
+    REQUIRE(lines->wait_for([&](const auto&) { return lines->text().find(" stats ") != std::string::npos; }, 10s));
+  }
+  std::string endpoint = monitor_endpoint();  // the broker's --monitor
+  argon_system sys;                            // broker and one worker
+  std::optional<event_log> lines, trace, log;  // the three monitors
+};
 
 // Text a peer chose to set the terminal's title (OSC 0, ended by BEL) and wipe the screen (CSI 2J).
 const std::string hostile = "x\033]0;pwned\007\033[2J";
@@ -96,12 +110,10 @@ TEST_CASE("each task's submitted, dispatched and done events reach a monitor in 
 }
 
 TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event within 2 s") {
-  const std::string mon = monitor_endpoint();
-  argon_system sys({.secure = true, .workers = 0, .broker_args = {"--monitor", mon}});
-  event_log log(sys, mon, {"--json", "--filter", "auth_failed,stats"}, "monitor.log");
-  REQUIRE(log.wait_ready());
-  std::string wrong = sys.dir.file("wrong.key");
-  common::write_keyfile(wrong);
+  auth_watch watch;
+  argon_system& sys = watch.sys;
+  event_log& log = watch.log;
+  const std::string& wrong = watch.wrong_key;
   const auto wrong_keys = common::load_keys(wrong);  // derived before the clock starts
   const auto start = std::chrono::steady_clock::now();
   raw_peer stray(sys.endpoint, &wrong_keys.client, &wrong_keys.broker);
@@ -220,14 +232,9 @@ TEST_CASE("argon status --workers lists each worker with its capacity, address a
 }
 
 TEST_CASE("a failed task's hostile message is shown escaped in the monitor's lines and on the CLI's stderr") {
-  const std::string mon = monitor_endpoint();
-  argon_system sys({.secure = true, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
-  REQUIRE(sys.wait_for_slots(1));
-  event_log lines(sys, mon, {"--filter", "task_failed,stats"}, "plain.txt");
-  event_log trace(sys, mon, {"--trace"}, "trace.txt");
-  event_log log(sys, mon, {"--json"}, "monitor.log");
-  REQUIRE(log.wait_ready());
-  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find(" stats ") != std::string::npos; }, 10s));
+  three_views views(true, "task_failed,stats");
+  argon_system& sys = views.sys;
+  event_log &lines = *views.lines, &trace = *views.trace, &log = *views.log;
   auto failed = run(sys.cli("submit", {"fail", hostile}), "", 30s);
   CHECK(failed.exit_code == 1);
   CHECK(failed.out.empty());
@@ -245,14 +252,9 @@ TEST_CASE("a failed task's hostile message is shown escaped in the monitor's lin
 }
 
 TEST_CASE("task names and worker ids with control bytes or invalid UTF-8 are shown escaped, and --json stays JSON") {
-  const std::string mon = monitor_endpoint();
-  argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
-  REQUIRE(sys.wait_for_slots(1));
-  event_log lines(sys, mon, {"--filter", "worker_joined,task_failed,stats"}, "plain.txt");
-  event_log trace(sys, mon, {"--trace"}, "trace.txt");
-  event_log log(sys, mon, {"--json"}, "monitor.log");
-  REQUIRE(log.wait_ready());
-  REQUIRE(lines.wait_for([&](const auto&) { return lines.text().find(" stats ") != std::string::npos; }, 10s));
+  three_views views(false, "worker_joined,task_failed,stats");
+  argon_system& sys = views.sys;
+  event_log &lines = *views.lines, &trace = *views.trace, &log = *views.log;
   // A task name (the broker refuses ASCII controls in one, not C1 controls
   // or invalid UTF-8): quoted back by the broker's refusal, and in the SUBMIT trace line.
   auto unknown = run(sys.cli("submit", {"ech\xc2\x9b" "2Jo\xff", "x"}), "", 30s);

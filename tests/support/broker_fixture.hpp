@@ -90,6 +90,38 @@ struct slot_peer {
   zmq::socket_t socket;
 };
 
+// The usual start: a broker, one ready slot of worker W1 and a raw client.
+struct one_slot {
+  explicit one_slot(const std::string& slot_id = "w1.0") : slot(f, "W1", slot_id) { REQUIRE(f.wait_for_slots(1)); }
+  fixture f;                                          // the broker
+  slot_peer slot;                                     // W1's one slot
+  test::raw_peer client{f.b->endpoint(), nullptr, nullptr};  // a client with no library in between
+};
+
+// A worker control channel on a connection of its own: sends what the test
+// says (say_hello: HELLO for its worker first) and reads what the broker sends it.
+struct control_peer {
+  control_peer(fixture& f, std::string worker, bool say_hello = true)
+      : fix(f), worker_id(std::move(worker)), peer(f.b->endpoint(), nullptr, nullptr) {
+    if (say_hello) send(hello_msg{worker_id, 1, "test"});
+  }
+  void send(const body& b) { peer.send(role::control, b); }
+  // The next T the broker sends here, skipping anything else (heartbeats);
+  // empty if none comes while the loop is pumped.
+  template <class T> std::optional<T> next() {
+    std::optional<T> got;
+    fix.pump_until([&] {
+      auto m = peer.receive(0ms);
+      if (m && std::holds_alternative<T>(m->content)) got = std::get<T>(m->content);
+      return got.has_value();
+    });
+    return got;
+  }
+  fixture& fix;           // whose loop is pumped
+  std::string worker_id;  // the worker it speaks for
+  test::raw_peer peer;    // the DEALER
+};
+
 // A REQ slot whose first word is a DONE (a stale result after a restart), not READY.
 struct stray_slot {
   stray_slot(fixture& f, const std::string& worker, const std::string& task_id, const std::string& out)

@@ -7,6 +7,8 @@
 // holds, so a test waits for what it expects instead of sleeping.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "keys.hpp"
 #include "process.hpp"
 #include "system.hpp"
 
@@ -77,5 +80,27 @@ class event_log {
 
 // "tcp://127.0.0.1:PORT" on a free port, for --monitor.
 inline std::string monitor_endpoint() { return "tcp://127.0.0.1:" + std::to_string(free_port()); }
+
+// How many of evs are the event named name.
+inline std::size_t count_named(const std::vector<nlohmann::json>& evs, const std::string& name) {
+  std::size_t n = 0;
+  for (auto& e : evs) n += e.value("event", "") == name;
+  return n;
+}
+
+// A CURVE broker with --monitor, argon-monitor printing its auth_failed and
+// stats events as JSON (ready), and a keyfile of another system (wrong_key):
+// the start of every test of refused connections.
+struct auth_watch {
+  std::string endpoint = monitor_endpoint();  // the broker's --monitor
+  argon_system sys{{.secure = true, .workers = 0, .broker_args = {"--monitor", endpoint}}};
+  event_log log{sys, endpoint, {"--json", "--filter", "auth_failed,stats"}, "monitor.log"};
+  std::string wrong_key = sys.dir.file("wrong.key");  // a keyfile the broker does not know
+
+  auth_watch() {
+    REQUIRE(log.wait_ready());
+    common::write_keyfile(wrong_key);
+  }
+};
 
 }  // namespace argon::test
