@@ -21,14 +21,6 @@ const char* role_name(role r) {
   return "unknown";
 }
 
-// The task id a message carries, if any.
-std::string_view id_of(const body& b) {
-  return std::visit([](const auto& m) -> std::string_view {
-    if constexpr (requires { m.id; }) return m.id;
-    else return {};
-  }, b);
-}
-
 // A few more fields of a message for its trace line.
 std::string detail_of(const body& b) {
   return std::visit([](const auto& m) -> std::string {
@@ -127,14 +119,14 @@ void observer::on_finished(const task& t, const body& outcome) {
 
 void observer::on_received(std::string_view peer, const message& m) {
   last_in_ = m.from;
-  publish(mon::trace{"in", command_name(command_of(m.content)), std::string(id_of(m.content)), mon::short_peer(peer),
+  publish(mon::trace{"in", command_name(command_of(m.content)), std::string(task_id_of(m.content)), mon::short_peer(peer),
                      role_name(m.from), m.payload.size(), detail_of(m.content)});
 }
 
 void observer::on_sent(std::string_view peer, const body& b, std::size_t payload_bytes) {
   if (const auto* busy = std::get_if<busy_msg>(&b); busy && (wanted_ & bit<mon::busy>))
     publish(mon::busy{busy->reason, busy->depth, busy->limit});
-  if (wanted_ & bit<mon::trace>) trace_out(peer, command_of(b), id_of(b), payload_bytes, detail_of(b));
+  if (wanted_ & bit<mon::trace>) trace_out(peer, command_of(b), task_id_of(b), payload_bytes, detail_of(b));
 }
 
 void observer::trace_out(std::string_view peer, command c, std::string_view id, std::size_t payload_bytes,

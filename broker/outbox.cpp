@@ -7,18 +7,6 @@ namespace argon::broker {
 
 using namespace argon::common;
 
-namespace {
-
-// The task id a message carries, if any.
-std::string_view task_id_of(const body& b) {
-  return std::visit([](const auto& m) -> std::string_view {
-    if constexpr (requires { m.id; }) return m.id;
-    else return {};
-  }, b);
-}
-
-}  // namespace
-
 send_status outbox::send(std::string_view to, const body& b, zmq::message_t* payload) {
   seen_.sent(to, b, payload ? payload->size() : 0);
   zmq::message_t routing_id(to.data(), to.size());

@@ -26,7 +26,8 @@ std::string sendable_argv_problem(const std::vector<std::string>& argv) {
 // Why a task with these options cannot be sent; empty when it can: the limits
 // the broker would refuse it for (docs/protocol.md, SUBMIT).
 std::string options_problem(const submit_options& opts) {
-  if (opts.max_attempts > 1000) return fmt::format("max_attempts is at most 1000, got {}", opts.max_attempts);
+  if (opts.max_attempts > common::max_attempts_limit)
+    return fmt::format("max_attempts is at most {}, got {}", common::max_attempts_limit, opts.max_attempts);
   if (opts.timeout.count() < 0 || opts.timeout.count() > UINT32_MAX)
     return fmt::format("the timeout is 0 to {} ms, got {}", UINT32_MAX, opts.timeout.count());
   return {};

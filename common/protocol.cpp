@@ -39,6 +39,13 @@ const char* command_name(command c) {
   return i < std::variant_size_v<body> ? name_at(i, std::make_index_sequence<std::variant_size_v<body>>{}) : "UNKNOWN";
 }
 
+std::string_view task_id_of(const body& b) {
+  return std::visit([](const auto& m) -> std::string_view {
+    if constexpr (requires { m.id; }) return m.id;
+    else return {};
+  }, b);
+}
+
 const char* priority_name(priority p) {
   switch (p) {
     case priority::high: return "high";

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -38,6 +39,9 @@ inline constexpr std::size_t max_id_bytes = 128;
 
 // Longest progress message accepted.
 inline constexpr std::size_t max_progress_bytes = 1024;
+
+// Most starts a SUBMIT may allow its task (max_attempts).
+inline constexpr std::uint32_t max_attempts_limit = 1000;
 
 // Most items in any array of a header (argv, task names, patterns).
 inline constexpr std::size_t max_list_items = 1024;
@@ -86,7 +90,7 @@ struct submit_msg {
     v(field{"id", max_id_bytes}, s.id), v(field{"task", max_id_bytes}, s.task);  // which task, as in TASK
     v(field{"priority", 2}, s.pri);
     v(field{"timeout_ms"}, s.timeout_ms);
-    v(field{"max_attempts", 1000}.reading_zero_as(1), s.max_attempts);
+    v(field{"max_attempts", max_attempts_limit}.reading_zero_as(1), s.max_attempts);
     v(field{"argv", max_header_bytes}.optional(), s.argv);
   }
 };
@@ -373,6 +377,9 @@ std::size_t body_index(std::uint64_t c);
 
 // Upper-case wire name of a command, e.g. "SUBMIT"; "UNKNOWN" for others.
 const char* command_name(command c);
+
+// The task id a message carries ("" for commands without one).
+std::string_view task_id_of(const body& b);
 
 // Lower-case name of a priority and back; parse returns false on an unknown name.
 const char* priority_name(priority p);

@@ -18,7 +18,7 @@ void add_task_flags(CLI::App& cmd, task_flags& f) {
   cmd.add_option("--timeout,-t", f.timeout, "Give up after this many seconds (exit 4)")->check(CLI::NonNegativeNumber);
   cmd.add_flag("--no-retry", f.no_retry, "When the broker is busy, exit 3 at once instead of backing off");
   cmd.add_option("--max-attempts", f.max_attempts, "Starts the broker may make of the task (default 3)")
-      ->check(CLI::Range(1, 1000));
+      ->check(CLI::Range(1u, common::max_attempts_limit));
 }
 
 submit_options to_submit_options(const task_flags& f) {
