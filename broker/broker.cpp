@@ -41,7 +41,7 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::rcvhwm, 100000);
   // Frames somewhat over a limit get a clear answer from the broker; libzmq drops the
   // connection of a peer whose frame is more than four times over.
-  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(4 * (cfg_.max_payload + max_header_bytes)));
+  router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(frame_limit()));
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
   if (!cfg_.monitor.empty())
@@ -127,6 +127,8 @@ void broker::route(const peer& p, message& m) {
 void broker::reply_error(const peer& p, const std::string& kind, const std::string& text) {
   reply(p, error_msg{kind, text});
 }
+
+std::uint64_t broker::frame_limit() const { return 4 * (std::uint64_t{cfg_.max_payload} + max_header_bytes); }
 
 std::size_t broker::queue_limit() const {
   return cfg_.queue_limit ? cfg_.queue_limit : 3 * workers_.slot_count();

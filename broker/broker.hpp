@@ -92,6 +92,8 @@ class broker {
   void on_hello(const peer& p, const common::hello_msg& m);
   void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
   void on_bye(const peer& p, const common::bye_msg& m);
+  // The ERROR worker_leaving that tells an idle slot of a leaving worker it gets no task.
+  static common::error_msg leaving_msg(const std::string& worker_id);
   bool speaks_for(const peer& p, const std::string& worker_id, common::command c);
   void on_progress(const peer& p, const common::progress_msg& m);
   void tick();
@@ -105,6 +107,8 @@ class broker {
   void dispatch();
 
   [[nodiscard]] std::size_t queue_limit() const;
+  // The largest frame the ROUTER takes (ZMQ_MAXMSGSIZE); a larger one drops its connection.
+  [[nodiscard]] std::uint64_t frame_limit() const;
 
   config cfg_;                  // settings
   std::string instance_;        // random id of this run, in PONG and HEARTBEAT: peers see a restart

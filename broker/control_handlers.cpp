@@ -35,6 +35,7 @@ void broker::on_hello(const peer& p, const hello_msg& m) {
   seen_.worker_joined(workers_.hello(m.worker_id, p.id, clock_.now(), m.capacity, peer_address(p.raw)));
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
   reply(p, heartbeat_msg{instance_});
+  reply(p, limits_msg{frame_limit()});  // a larger result would be dropped with its slot's connection
 }
 
 void broker::on_heartbeat(const peer& p, const heartbeat_msg& m) {
@@ -55,7 +56,13 @@ void broker::on_bye(const peer& p, const bye_msg& m) {
   if (!speaks_for(p, m.worker_id, command::bye)) return;
   log::info("worker {} is leaving: no more tasks for it; its running tasks will finish", m.worker_id);
   announce_left(m.worker_id, "bye");
-  workers_.retire(m.worker_id);
+  // Each idle slot waits for an answer to its READY; a TASK sent before this
+  // BYE was read is ahead of this one on the same connection, and runs.
+  for (const std::string& slot_id : workers_.retire(m.worker_id)) out_.send(slot_id, leaving_msg(m.worker_id));
+}
+
+error_msg broker::leaving_msg(const std::string& worker_id) {
+  return {"worker_leaving", fmt::format("worker {} said BYE: this slot gets no more tasks", worker_id)};
 }
 
 // Forwards a running task's progress to its client; only the worker running

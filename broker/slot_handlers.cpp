@@ -16,9 +16,9 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
     tasks_.release(*s, "slot_restarted");
   }
   if (workers_.leaving(m.worker_id)) {  // said BYE: no slot of it takes new work
-    log::info("ignored READY from a slot of worker {}, which has said BYE", m.worker_id);
+    log::info("refused READY from a slot of worker {}, which has said BYE", m.worker_id);
     if (s) workers_.remove(*s);
-    return;
+    return reply(p, leaving_msg(m.worker_id));  // the slot waits for an answer before it closes
   }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
   workers_.announce(m.worker_id, m.caps);

@@ -22,8 +22,10 @@ void worker_registry::unrank(worker_record& w) {
   if (!w.ready.empty()) eligible_.erase(rank{w.busy, w.ready.front()->ready_seq, &w});
 }
 
+// Only a watched worker (one with a live control channel) is offered work: a
+// task on its slot ends even if the worker goes silent.
 void worker_registry::rerank(worker_record& w) {
-  if (!w.ready.empty()) eligible_.insert(rank{w.busy, w.ready.front()->ready_seq, &w});
+  if (w.watched && !w.ready.empty()) eligible_.insert(rank{w.busy, w.ready.front()->ready_seq, &w});
 }
 
 slot& worker_registry::mark_ready(std::string_view routing_id, std::string_view worker_id) {
@@ -143,13 +145,18 @@ void worker_registry::forget_if_empty(worker_record& w) {
   workers_.erase(key);
 }
 
-void worker_registry::retire(std::string_view worker_id) {
+std::vector<std::string> worker_registry::retire(std::string_view worker_id) {
   auto it = workers_.find(worker_id);
-  if (it == workers_.end()) return;
+  if (it == workers_.end()) return {};
   worker_record& w = *it->second;
   w.leaving = true;
   std::vector<slot*> idle(w.ready.begin(), w.ready.end());
-  for (slot* s : idle) remove(*s);
+  std::vector<std::string> gone;
+  for (slot* s : idle) {
+    gone.push_back(s->routing_id);
+    remove(*s);
+  }
+  return gone;
 }
 
 bool worker_registry::leaving(std::string_view worker_id) const {
@@ -166,8 +173,10 @@ worker_record& worker_registry::hello(std::string_view worker_id, std::string_vi
   w.control_id = std::string(control_id);
   controls_[w.control_id] = &w;
   if (!w.watched) {
+    unrank(w);
     w.watched = true;
     w.live_pos = live_.insert(live_.end(), &w);
+    rerank(w);  // its ready slots may take work from now on
   }
   touch(worker_id, now);
   return w;
@@ -206,6 +215,7 @@ void worker_registry::remove_worker(std::string_view worker_id) {
   if (it == workers_.end()) return;
   worker_record& w = *it->second;
   if (w.watched) {
+    unrank(w);
     live_.erase(w.live_pos);
     w.watched = false;
   }

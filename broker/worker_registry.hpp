@@ -1,7 +1,9 @@
 // Worker processes, their REQ task slots, and the choice of the next slot.
 //
 // A slot is known from its first READY (or DONE) and belongs to the worker
-// id it names. take_ready() hands out a ready slot of the worker with the
+// id it names; it is offered work only while that worker is watched (has
+// said HELLO on a control channel and not expired), so a task never runs on
+// a slot that nobody can declare dead. take_ready() hands out a ready slot of the worker with the
 // fewest busy slots, ties going to the least recently used slot, so load
 // spreads across machines and every slot gets its turn. The choice is
 // O(log workers): eligible workers sit in an ordered set keyed by (busy
@@ -108,8 +110,9 @@ class worker_registry {
   bool touch(std::string_view worker_id, common::time_point now);
   // Watched workers silent for longer than limit, oldest first.
   [[nodiscard]] std::vector<std::string> expired(common::time_point now, common::millis limit) const;
-  // A worker said BYE: its ready slots are forgotten now, its busy ones after their task.
-  void retire(std::string_view worker_id);
+  // A worker said BYE: its ready slots are forgotten now (their routing ids are
+  // returned, to be told), its busy ones after their task.
+  [[nodiscard]] std::vector<std::string> retire(std::string_view worker_id);
   // Whether a worker is known, and whether it said BYE.
   [[nodiscard]] bool known(std::string_view worker_id) const { return workers_.find(worker_id) != workers_.end(); }
   [[nodiscard]] bool leaving(std::string_view worker_id) const;

@@ -70,6 +70,7 @@ enum class command : std::uint8_t {
   progress = 23,      // worker control -> broker -> client
   hello = 30,         // worker control -> broker
   heartbeat = 31,     // worker control <-> broker
+  limits = 32,        // broker -> worker control
   bye = 35,           // worker control -> broker
 };
 
@@ -340,6 +341,17 @@ struct heartbeat_msg {
   template <class S, class V> static void each_field(S& s, V&& v) { v(field{"sender", max_id_bytes}, s.sender); }
 };
 
+// The broker's limits a worker must keep, sent after the HEARTBEAT that
+// answers HELLO: a result larger than max_result would be dropped by the
+// broker's socket together with the slot's connection, so the worker fails
+// such a task as result_too_large instead.
+struct limits_msg {
+  std::uint64_t max_result = 0;  // the largest DONE payload the broker accepts, bytes
+  static constexpr command wire_command = command::limits;
+  static constexpr const char* wire_name = "LIMITS";
+  template <class S, class V> static void each_field(S& s, V&& v) { v(field{"max_result"}, s.max_result); }
+};
+
 // A worker is stopping: send it no more tasks; its running ones will finish.
 struct bye_msg {
   std::string worker_id;  // the stopping worker
@@ -367,7 +379,7 @@ struct progress_msg {
 // Any header, typed.
 using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_msg, failed_msg,
                           busy_msg, status_reply_msg, pong_msg, error_msg, ready_msg, task_msg,
-                          done_msg, hello_msg, heartbeat_msg, bye_msg, progress_msg>;
+                          done_msg, hello_msg, heartbeat_msg, limits_msg, bye_msg, progress_msg>;
 
 // The command a body encodes as.
 command command_of(const body& b);

@@ -174,9 +174,49 @@ TEST_CASE("after BYE, a READY or a stray DONE from that worker gets it no new wo
   c.send(role::client, submit("t1"), "");
   REQUIRE(f.pump_until([&] { return f.b->snapshot().queue_depth == 1; }));
   f.settle();
-  CHECK_FALSE(read_frames(s.socket, socket_kind::req).has_value());
-  CHECK_FALSE(read_frames(other.socket, socket_kind::req).has_value());
+  // Each idle slot is told it gets nothing, so a stopping worker's slot can close.
+  for (zmq::socket_t* sock : {&s.socket, &other.socket}) {
+    auto fr = read_frames(*sock, socket_kind::req);
+    REQUIRE(fr);
+    const message m = decode(*fr);
+    auto* e = std::get_if<error_msg>(&m.content);
+    REQUIRE(e);
+    CHECK(e->kind == "worker_leaving");
+  }
   CHECK_FALSE(read_frames(stray.socket, socket_kind::req).has_value());
+}
+
+TEST_CASE("BYE: tasks sent before it run and are answered once; the idle slot is told, and every slot is forgotten") {
+  fixture f(5);
+  control_peer control(f, "W1");
+  slot_peer s1(f, "W1", "s1"), s2(f, "W1", "s2");
+  REQUIRE(f.wait_for_slots(2));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "in");
+  c.send(role::client, submit("t2"), "in");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 2; }));  // both TASKs are on their way
+  slot_peer idle(f, "W1", "s3");
+  REQUIRE(f.wait_for_slots(3));
+  control.send(bye_msg{"W1"});
+  REQUIRE(f.wait_for_slots(2));  // the idle slot is forgotten at once
+  auto told = idle.task();
+  REQUIRE(told);
+  auto* e = std::get_if<error_msg>(&told->content);
+  REQUIRE(e);
+  CHECK(e->kind == "worker_leaving");
+  int results = 0;
+  for (slot_peer* s : {&s1, &s2}) {
+    auto t = s->task();
+    REQUIRE(t);
+    REQUIRE(std::holds_alternative<task_msg>(t->content));
+    s->done(std::get<task_msg>(t->content).id, "out");
+  }
+  f.pump_until([&] {
+    while (auto m = c.receive(0ms)) results += std::holds_alternative<result_msg>(m->content);
+    return results == 2;
+  });
+  CHECK(results == 2);  // both ran once, and no attempt was lost
+  CHECK(f.wait_for_slots(0));  // each busy slot was forgotten after its DONE
 }
 }
 

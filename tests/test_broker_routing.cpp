@@ -144,9 +144,8 @@ TEST_CASE("a worker that announces again with other names is routed by the new o
 TEST_SUITE("unit") {
 TEST_CASE("progress from the worker running a task reaches its client; from others it is dropped") {
   fixture f;
+  control_peer control(f, "W");
   slot_peer s(f, "W", "w1");
-  test::raw_peer control(f.b->endpoint(), nullptr, nullptr);
-  control.send(role::control, hello_msg{"W", 1, "test"});
   test::raw_peer stranger(f.b->endpoint(), nullptr, nullptr);
   stranger.send(role::control, hello_msg{"S", 1, "test"});
   REQUIRE(f.wait_for_slots(1));
@@ -155,7 +154,7 @@ TEST_CASE("progress from the worker running a task reaches its client; from othe
   c.send(role::client, submit("t1"), "in");
   REQUIRE(s.task());
   stranger.send(role::control, progress_msg{"t1", 90, "not mine"});
-  control.send(role::control, progress_msg{"t1", 40, "page 4 of 10"});
+  control.send(progress_msg{"t1", 40, "page 4 of 10"});
   auto p = reply_to(f, c);
   REQUIRE(p);
   REQUIRE(std::holds_alternative<progress_msg>(p->content));

@@ -95,6 +95,8 @@ std::vector<std::pair<body, const char*>> pinned_messages() {
       {hello_msg{"w1", 8, "0.1.0"}, "9601001ea2773108a5302e312e30"},
       {hello_msg{"w1", 1u << 20, "0.1.0"}, "9601001ea27731ce00100000a5302e312e30"},
       {heartbeat_msg{"w1"}, "9401001fa27731"},
+      {limits_msg{16u << 20}, "94010020ce01000000"},
+      {limits_msg{0}, "9401002000"},
       {bye_msg{"w1"}, "94010023a27731"},
       {progress_msg{"id-6", 40, "page 4 of 10"}, "96010017a469642d3628ac706167652034206f66203130"},
       {progress_msg{"id-8", 100, ""}, "96010017a469642d3864a0"},

@@ -26,6 +26,7 @@ struct channel_rig : worker_rig {
   int restarted = 0;                 // broker_restarted calls
   int lost = 0;                      // broker_lost calls
   std::vector<std::string> cancels;  // cancel calls
+  std::vector<std::uint64_t> limits;  // limits calls
   std::unique_ptr<control_channel> channel;
 
   ~channel_rig() { channel.reset(); }  // before the loop and the context
@@ -33,7 +34,8 @@ struct channel_rig : worker_rig {
   // interval: heartbeat interval; a long one keeps the channel's own beats out of the way.
   void start(millis interval = 60s, unsigned liveness = 3) {
     control_events ev{[this] { ++restarted; }, [this] { ++lost; },
-                      [this](const std::string& id) { cancels.push_back(id); }};
+                      [this](const std::string& id) { cancels.push_back(id); },
+                      [this](std::uint64_t max_result) { limits.push_back(max_result); }};
     channel = std::make_unique<control_channel>(env, control_settings{3, interval, liveness}, std::move(ev));
   }
   // Starts the channel, waits for its HELLO and returns the channel's routing id.
@@ -122,6 +124,17 @@ TEST_CASE("a CANCEL from the broker reaches the worker with its task id") {
   rig.broker.send(control, cancel_msg{"t8"});
   REQUIRE(pump_until(rig.loop.get(), [&] { return rig.cancels.size() == 2; }));
   CHECK(rig.cancels[1] == "t8");
+}
+
+TEST_CASE("the broker's LIMITS reach the worker, each time they come") {
+  channel_rig rig;
+  const std::string control = rig.start_until_hello();
+  rig.broker.send(control, limits_msg{662144});
+  REQUIRE(pump_until(rig.loop.get(), [&] { return !rig.limits.empty(); }));
+  CHECK(rig.limits == std::vector<std::uint64_t>{662144});
+  rig.broker.send(control, limits_msg{1u << 26});  // a restarted broker with another --max-payload
+  REQUIRE(pump_until(rig.loop.get(), [&] { return rig.limits.size() == 2; }));
+  CHECK(rig.limits[1] == 1u << 26);
 }
 
 TEST_CASE("refusals and messages the channel does not expect change nothing") {

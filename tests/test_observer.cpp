@@ -212,7 +212,7 @@ TEST_CASE("a new worker_joined subscriber gets every worker that said HELLO and 
   rig.workers.hello("W1", "cW1", rig.clk.now(), 2, "");
   rig.workers.hello("W2", "cW2", rig.clk.now(), 3, "");
   rig.workers.hello("W3", "cW3", rig.clk.now(), 1, "");
-  rig.workers.retire("W3");      // said BYE
+  (void)rig.workers.retire("W3");  // said BYE
   rig.workers.mark_ready("sW4.0", "W4");  // slots only, no HELLO: nothing to announce
   auto first = rig.subscribe("worker_joined", kind_no<mon::worker_joined>);
   std::set<std::string> seen;

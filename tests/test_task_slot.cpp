@@ -292,14 +292,32 @@ TEST_CASE("reconnect: an idle slot repeats its last DONE on a new socket, or REA
   CHECK(rig.expect_ready() == slot);
 }
 
-TEST_CASE("close_when_idle closes an idle slot at once and a busy one right after its DONE") {
-  SUBCASE("idle") {
+TEST_CASE("close_when_idle: an idle slot closes on the broker's answer, a busy one right after its DONE") {
+  SUBCASE("idle, answered with ERROR worker_leaving") {
     slot_rig rig;
+    const std::string slot = rig.start_until_ready();
+    rig.slot->close_when_idle();
+    CHECK(rig.closed == 0);  // a TASK the broker sent before it read BYE may be on its way
+    rig.slot->close_when_idle();  // asking twice is harmless
+    rig.broker.send(slot, error_msg{"worker_leaving", "worker W1 said BYE"});
+    CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
+    CHECK_FALSE(rig.next(200ms).has_value());  // no READY after the answer
+  }
+  SUBCASE("idle, and a TASK comes first: it runs, then the slot closes") {
+    slot_rig rig;
+    const std::string slot = rig.start_until_ready();
+    rig.slot->close_when_idle();
+    rig.send_task(slot, "t0", "echo", "late");
+    rig.expect_done_of("t0", "echo:late");
+    CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
+    CHECK_FALSE(rig.next(200ms).has_value());
+  }
+  SUBCASE("idle, and the broker never answers: it closes after leave_wait") {
+    slot_rig rig;
+    rig.env.leave_wait = 150ms;
     rig.start_until_ready();
     rig.slot->close_when_idle();
-    CHECK(rig.closed == 1);
-    rig.slot->close_when_idle();  // closing twice is harmless
-    CHECK(rig.closed == 1);
+    CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
   }
   SUBCASE("busy") {
     slot_rig rig;
@@ -313,5 +331,20 @@ TEST_CASE("close_when_idle closes an idle slot at once and a busy one right afte
     CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
     CHECK_FALSE(rig.next(200ms).has_value());  // no READY after the last DONE
   }
+}
+
+TEST_CASE("a result over the broker's LIMITS max_result fails as result_too_large; one at the limit passes") {
+  slot_rig rig;
+  rig.env.max_result = 10;
+  const std::string slot = rig.start_until_ready();
+  rig.send_task(slot, "t1", "echo", "12345");  // "echo:12345": 10 bytes
+  rig.expect_done_of("t1", "echo:12345");
+  rig.send_task(slot, "t2", "echo", "123456");  // 11 bytes
+  auto [done, out] = rig.expect_done();
+  CHECK(done.id == "t2");
+  CHECK_FALSE(done.ok);
+  CHECK(done.kind == "result_too_large");
+  CHECK(done.error.find("11 bytes") != std::string::npos);
+  CHECK(out.empty());
 }
 }

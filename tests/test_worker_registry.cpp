@@ -1,6 +1,8 @@
 // Ready-slot choice: fewest busy slots per worker first, then least recently used.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "worker_registry.hpp"
 
 using namespace argon::broker;
@@ -9,6 +11,11 @@ namespace {
 
 // The best ready slot of any worker, marked busy; null when none is ready.
 slot* take_any(worker_registry& r) { return r.take_ready_if([](const worker_record&) { return true; }); }
+
+// Registers each worker's control channel, so its slots may be offered work.
+void watch(worker_registry& r, std::initializer_list<const char*> workers) {
+  for (const char* w : workers) r.hello(w, std::string("c") + w, argon::common::time_point{});
+}
 
 }  // namespace
 
@@ -29,6 +36,7 @@ TEST_CASE("slots are known from READY and counted per worker") {
 
 TEST_CASE("the worker with the fewest busy slots gets the next task") {
   worker_registry r;
+  watch(r, {"A", "B"});
   r.mark_ready("a.0", "A");
   r.mark_ready("a.1", "A");
   r.mark_ready("b.0", "B");
@@ -51,6 +59,7 @@ TEST_CASE("the worker with the fewest busy slots gets the next task") {
 
 TEST_CASE("ties go to the least recently used slot") {
   worker_registry r;
+  watch(r, {"A"});
   r.mark_ready("a.0", "A");
   r.mark_ready("a.1", "A");
   r.mark_ready("a.2", "A");
@@ -66,19 +75,54 @@ TEST_CASE("removing a slot frees its count") {
   worker_registry r;
   r.mark_ready("a.0", "A");
   r.mark_ready("b.0", "B");
+  watch(r, {"A"});
   slot* s = take_any(r);
   REQUIRE(s);
-  std::string gone_worker = s->worker->id;
+  CHECK(s->worker->id == "A");
   r.remove(*s);
   CHECK(r.slot_count() == 1);
   CHECK(r.busy_count() == 0);
-  CHECK(r.worker_count() == 1);
-  slot* other = r.find(gone_worker == "A" ? "b.0" : "a.0");
-  REQUIRE(other);
-  r.remove(*other);
+  CHECK(r.worker_count() == 2);  // A stays known while it is watched
+  r.remove(*r.find("b.0"));
   CHECK(r.slot_count() == 0);
   CHECK(r.ready_count() == 0);
+  CHECK(r.worker_count() == 1);
+  r.remove_worker("A");
   CHECK(r.worker_count() == 0);
+}
+
+TEST_CASE("a slot is offered work only while its worker has a control channel") {
+  argon::common::fake_clock clk;
+  worker_registry r;
+  r.mark_ready("a.0", "A");  // READY before HELLO, as a starting worker's slot may
+  CHECK(r.ready_count() == 1);
+  CHECK(take_any(r) == nullptr);  // nobody could declare a task on it dead
+  r.hello("A", "cA", clk.now());
+  slot* s = take_any(r);
+  REQUIRE(s);
+  CHECK(s->routing_id == "a.0");
+  r.mark_ready("a.0", "A");
+  r.mark_ready("a.1", "A");
+  r.remove_worker("A");  // expired: forgotten with its slots, never offered again
+  r.mark_ready("a.0", "A");  // a late READY registers the slot but not the worker's liveness
+  CHECK(take_any(r) == nullptr);
+}
+
+TEST_CASE("BYE forgets the idle slots and names them, so each can be told") {
+  worker_registry r;
+  watch(r, {"A"});
+  r.mark_ready("a.0", "A");
+  r.mark_ready("a.1", "A");
+  r.mark_ready("a.2", "A");
+  slot* busy = take_any(r);
+  REQUIRE(busy);
+  auto idle = r.retire("A");
+  std::sort(idle.begin(), idle.end());
+  CHECK(idle == std::vector<std::string>{"a.1", "a.2"});
+  CHECK(r.slot_count() == 1);
+  CHECK(r.leaving("A"));
+  CHECK(take_any(r) == nullptr);
+  CHECK(r.retire("nobody").empty());
 }
 
 TEST_CASE("a routing id reused by another worker moves to that worker") {
@@ -117,6 +161,7 @@ TEST_CASE("removing a worker frees every slot, busy or ready") {
   r.mark_ready("a.1", "A");
   r.mark_ready("a.2", "A");
   r.mark_ready("b.0", "B");
+  r.hello("B", "wB", clk.now());
   slot* s1 = take_any(r);
   slot* s2 = take_any(r);
   REQUIRE(s1);
@@ -128,7 +173,7 @@ TEST_CASE("removing a worker frees every slot, busy or ready") {
   CHECK(r.slot_count() == 1);
   CHECK(r.busy_count() == 1);
   CHECK(r.worker_count() == 1);
-  CHECK(r.expired(clk.now() + std::chrono::hours(1), argon::common::millis(1)).empty());
+  CHECK(r.expired(clk.now() + std::chrono::hours(1), argon::common::millis(1)) == std::vector<std::string>{"B"});
   r.remove_worker("A");  // already gone: nothing happens
   CHECK(r.slot_count() == 1);
   of_a = 0;

@@ -73,6 +73,7 @@ void control_channel::read_one() {
 void control_channel::handle(const message& m) {
   if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_heartbeat(*h);
   if (auto* c = std::get_if<cancel_msg>(&m.content)) return events_.cancel(c->id);
+  if (auto* l = std::get_if<limits_msg>(&m.content)) return events_.limits(l->max_result);
   if (auto* e = std::get_if<error_msg>(&m.content)) {
     if (e->kind == "unknown_worker") return on_forgotten();
     return log::warn("broker refused a control message ({}): {}", e->kind, e->message);

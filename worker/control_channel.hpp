@@ -12,7 +12,7 @@
 // channel recreates its DEALER (same routing id), says HELLO again and
 // tells the worker to reconnect its slots, retrying with backoff (see
 // broker_liveness) while the silence lasts. A CANCEL from the broker is
-// passed on to the worker.
+// passed on to the worker, and so are its LIMITS (the largest result it takes).
 #pragma once
 
 #include <functional>
@@ -33,6 +33,7 @@ struct control_events {
   std::function<void()> broker_restarted;                // a new broker instance: re-announce idle slots
   std::function<void()> broker_lost;                     // the channel reconnected: the slots must too
   std::function<void(const std::string& task_id)> cancel;  // the broker cancelled a task
+  std::function<void(std::uint64_t max_result)> limits;   // the broker's LIMITS arrived
 };
 
 // The channel's timing and what HELLO says.

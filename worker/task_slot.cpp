@@ -29,7 +29,7 @@ std::string cut_error(std::string text) {
 
 task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> on_closed)
     : env_(env), routing_id_("s" + env.worker_id + "." + std::to_string(index)), on_closed_(std::move(on_closed)),
-      runner_(*env.completions), progress_(env.loop, *env.completions, env.progress) {
+      leave_timer_(env.loop, [this] { close(); }), runner_(*env.completions), progress_(env.loop, *env.completions, env.progress) {
   open_socket();
   send_ready();
 }
@@ -90,6 +90,9 @@ void task_slot::read_one() {
   try {
     message m = decode(*f);
     if (auto* t = std::get_if<task_msg>(&m.content)) return start(std::move(*t), std::move(m.payload));
+    // The broker's answer to a stopping slot: nothing more comes. The slot closes
+    // from the timer, since a watch cannot close its socket from its own callback.
+    if (closing_) return leave_timer_.start(millis(0));
     if (auto* e = std::get_if<error_msg>(&m.content))
       log::warn("broker refused this slot's message ({}): {}", e->kind, e->message);
     else
@@ -101,6 +104,7 @@ void task_slot::read_one() {
 }
 
 void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
+  leave_timer_.stop();
   task_ = std::move(t);
   payload_ = std::move(payload);
   holding_done_ = false;
@@ -137,6 +141,7 @@ void task_slot::run_handler() {  // on the handler thread
 }
 
 void task_slot::finish() {
+  keep_result_limit();
   if (reconnect_before_done_) replace_socket();
   reconnect_before_done_ = false;
   payload_.rebuild();
@@ -151,6 +156,17 @@ void task_slot::finish() {
   watch_->drain();
 }
 
+// The broker's socket drops a frame over its limit together with the connection,
+// unseen by either side, so such a result becomes a failure the client can see.
+void task_slot::keep_result_limit() {
+  if (!ok_ || env_.max_result == 0 || result_.size() <= env_.max_result) return;
+  log::warn("task {} returned {} bytes, more than the broker accepts ({} bytes): it fails as result_too_large",
+            task_.id, result_.size(), env_.max_result);
+  ok_ = false;
+  kind_ = "result_too_large";
+  result_ = fmt::format("the result has {} bytes; the broker accepts at most {}", result_.size(), env_.max_result);
+}
+
 // Sends the kept outcome; the caller drains the socket afterwards.
 void task_slot::send_done() {
   zmq::message_t out;
@@ -160,14 +176,20 @@ void task_slot::send_done() {
     log::error("could not return the result of task {}", task_.id);
 }
 
+// An idle slot's READY is with the broker, which may have sent a TASK before
+// it read the worker's BYE: closing now would lose that task unstarted. The
+// broker answers BYE with ERROR worker_leaving on every idle slot, behind any
+// such TASK, so the slot waits for that answer (read_one), or leave_wait.
 void task_slot::close_when_idle() {
+  if (closing_) return;
   closing_ = true;
-  if (state_ == state::ready) close();
+  if (state_ == state::ready) leave_timer_.start(env_.leave_wait);
 }
 
 void task_slot::close() {
   if (state_ == state::closed) return;
   set_state(state::closed);
+  leave_timer_.stop();
   close_socket();
   on_closed_();
 }

@@ -4,8 +4,13 @@
 // slot's own handler thread, and the completion (back on the loop thread)
 // sends DONE, which is also the next READY. A REQ socket strictly
 // alternates send and receive, so a slot is ready or busy, never both, and
-// never holds more than one task. When the worker stops, an idle slot
-// closes at once and a busy one right after sending its DONE.
+// never holds more than one task. When the worker stops, a busy slot
+// closes right after sending its DONE; an idle one waits for the broker's
+// answer to its READY (ERROR worker_leaving once the broker has read the
+// worker's BYE, or a TASK it sent before that, which runs first), for at
+// most leave_wait, so no task sent to it is lost unstarted. A result over
+// the broker's LIMITS max_result is returned as result_too_large, since
+// the broker's socket would drop the frame and the slot's connection.
 //
 // When the broker restarts, an idle slot's READY (or DONE) went to a peer
 // that no longer has it, so the slot replaces its socket (same routing id)
@@ -35,6 +40,7 @@
 #include "handler_thread.hpp"
 #include "progress_relay.hpp"
 #include "protocol.hpp"
+#include "uv_handles.hpp"
 #include "zmq_watch.hpp"
 
 namespace argon::worker {
@@ -50,6 +56,8 @@ struct slot_env {
   completion_queue* completions;            // finished handlers report here
   std::optional<common::capabilities> caps; // announced in every READY
   progress_sender progress;                 // sends PROGRESS on the control channel, once it is open
+  std::uint64_t max_result = 0;             // the broker's LIMITS max_result, bytes; 0 until heard
+  common::millis leave_wait{3000};          // how long a stopping idle slot waits for the broker's answer
 };
 
 class task_slot {
@@ -59,7 +67,8 @@ class task_slot {
   task_slot(const task_slot&) = delete;
   task_slot& operator=(const task_slot&) = delete;
 
-  // Closes now if idle, else right after the running task's DONE.
+  // Closes once the broker has answered an idle slot's READY (or leave_wait
+  // has passed), or right after the running task's DONE.
   void close_when_idle();
   // The broker restarted: an idle slot replaces its socket and says READY; a busy one's DONE will do.
   void reannounce();
@@ -83,6 +92,7 @@ class task_slot {
   void finish();        // back on the loop thread
   void send_done();
   void send_ready();
+  void keep_result_limit();
   void close();
   void set_state(state s) { state_ = s; }
 
@@ -95,6 +105,7 @@ class task_slot {
   bool closing_ = false;              // close after the running task
   bool reconnect_before_done_ = false;  // the broker was lost while the task ran
   std::atomic<bool> cancelled_{false};  // the broker cancelled the running task
+  common::timer leave_timer_;         // ends a stopping idle slot's wait for the broker
   handler_thread runner_;             // runs this slot's handlers
   progress_relay progress_;           // the running task's progress, to the control channel
   common::task_msg task_;             // the running task

@@ -44,6 +44,7 @@ struct worker::impl {
   void open_slots_on(event_loop& loop);
   [[nodiscard]] control_events events();
   void cancel(const std::string& task_id);
+  void take_limits(std::uint64_t max_result);
   void announce_capabilities();
 };
 
@@ -158,7 +159,17 @@ control_events worker::impl::events() {
       .broker_restarted = [this] { for (auto& s : slots) s->reannounce(); },
       .broker_lost = [this] { for (auto& s : slots) s->reconnect(); },
       .cancel = [this](const std::string& task_id) { cancel(task_id); },
+      .limits = [this](std::uint64_t max_result) { take_limits(max_result); },
   };
+}
+
+// Results the broker's socket would drop fail as result_too_large in the slot instead.
+void worker::impl::take_limits(std::uint64_t max_result) {
+  if (max_result == env.max_result) return;
+  env.max_result = max_result;
+  if (max_result < opts.max_result_bytes)
+    log::info("the broker accepts results of at most {} bytes (less than --max-result-bytes {}); larger ones fail as result_too_large",
+              max_result, opts.max_result_bytes);
 }
 
 // The slot's flag is set for the handler's context to read (a program task is
@@ -180,6 +191,7 @@ int worker::run() {
   self.stopping = false;
   completion_queue completions(loop.get());
   self.env.completions = &completions;
+  self.env.leave_wait = millis(self.opts.heartbeat_ms * self.opts.liveness);
   // On any exit, a throw included (a bad endpoint fails at the first connect), the
   // slots and the wake handle close before the loop and the context go.
   struct closer {

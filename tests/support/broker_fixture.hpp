@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
+#include <vector>
 #include <thread>
 
 #include "broker.hpp"
@@ -53,17 +55,30 @@ struct fixture {
     }
   }
 
+  // Says HELLO for a worker on a control connection of the fixture's own, once,
+  // unless a control_peer speaks for it: the broker offers work only to slots
+  // of workers with a live control channel.
+  void watch(const std::string& worker) {
+    if (!controlled.insert(worker).second) return;
+    auto& c = controls.emplace_back(std::make_unique<test::raw_peer>(b->endpoint(), nullptr, nullptr));
+    c->send(role::control, hello_msg{worker, 1, "test"});
+  }
+
   broker::config cfg;
   fake_clock clk;
   event_loop loop;
   std::unique_ptr<broker::broker> b;
+  std::set<std::string> controlled;                       // workers whose HELLO a test peer says
+  std::vector<std::unique_ptr<test::raw_peer>> controls;  // control connections watch() opened
 };
 
 // A worker slot: a REQ socket speaking the slot side of the protocol.
 struct slot_peer {
   // caps: what the slot's READY announces; none means "any task".
+  // Its worker says HELLO first (fixture::watch) unless a control_peer speaks for it.
   slot_peer(fixture& f, const std::string& worker, const std::string& id, std::optional<capabilities> caps = std::nullopt)
       : fix(f), worker_id(worker), socket(ctx, zmq::socket_type::req) {
+    f.watch(worker);
     socket.set(zmq::sockopt::routing_id, id);
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(f.b->endpoint());
@@ -103,6 +118,7 @@ struct one_slot {
 struct control_peer {
   control_peer(fixture& f, std::string worker, bool say_hello = true)
       : fix(f), worker_id(std::move(worker)), peer(f.b->endpoint(), nullptr, nullptr) {
+    f.controlled.insert(worker_id);  // slots of this worker leave the HELLO to this peer
     if (say_hello) send(hello_msg{worker_id, 1, "test"});
   }
   void send(const body& b) { peer.send(role::control, b); }
