@@ -46,8 +46,8 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
   if (!cfg_.monitor.empty())
     seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
-  if (cfg_.keys || seen_.feeding())
-    handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, clk, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
+  // Always: running out of file descriptors must be logged with or without CURVE.
+  handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, clk, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));
   log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }

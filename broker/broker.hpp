@@ -125,7 +125,7 @@ class broker {
   worker_registry workers_;     // slots and who is ready
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
-  std::unique_ptr<handshake_watch> handshakes_;  // logs failed CURVE handshakes; null when insecure and unmonitored
+  std::unique_ptr<handshake_watch> handshakes_;  // logs failed handshakes and running out of file descriptors
   common::time_point last_tick_;  // when the heartbeat tick last ran
   common::timer heartbeat_;     // liveness tick
   common::timer deadline_timer_;  // fires at the soonest task deadline
