@@ -147,6 +147,7 @@ void client::session::arm_give_up(pending_task& t) {
 // Sends (or resends) a task under its own id. While the broker is lost the task
 // is held instead: resend_unfinished sends it when the broker answers again.
 void client::session::send_submit(pending_task& t) {
+  if (t.state == pending_state::backing_off) backing_off_.erase(t.seq);
   t.state = pending_state::awaiting_outcome;
   t.sent_on = 0;
   if (link_->lost()) return;
@@ -265,8 +266,14 @@ void client::session::resend_unfinished(std::uint64_t older_than) {
 }
 
 void client::session::on_message(message& m) {
-  if (auto* r = std::get_if<result_msg>(&m.content)) return finish(r->id, result::success(r->id, m.payload.to_string()));
-  if (auto* f = std::get_if<failed_msg>(&m.content)) return finish(f->id, result::failure(f->id, f->kind, f->message));
+  if (auto* r = std::get_if<result_msg>(&m.content)) {
+    finish(r->id, result::success(r->id, m.payload.to_string()));
+    return on_room();
+  }
+  if (auto* f = std::get_if<failed_msg>(&m.content)) {
+    finish(f->id, result::failure(f->id, f->kind, f->message));
+    return on_room();
+  }
   if (auto* b = std::get_if<busy_msg>(&m.content)) return on_busy(*b);
   if (auto* p = std::get_if<progress_msg>(&m.content)) return on_progress(*p);
   if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(*s);
@@ -301,13 +308,29 @@ void client::session::on_busy(const busy_msg& b) {
   const bool in_time = p.deadline.count() == 0 || clock_.now() - t.submitted_at < p.deadline;
   busy_info info{b.depth, b.limit, b.capacity, millis(b.retry_after_ms), b.reason};
   if (!retry || t.busy_tries >= p.max_attempts || !in_time) return finish(b.id, result::refused(b.id, info));
-  ++t.busy_tries;
+  if (!t.sent_for_room || t.busy_tries == 0) ++t.busy_tries;
   auto delay = busy_backoff(p, t.busy_tries, info.retry_after, std::uniform_real_distribution<double>(0, 1)(rng_));
-  log::debug("task {} busy ({}), retry {} in {} ms", t.id, b.reason, t.busy_tries, delay.count());
+  log::debug("task {} busy ({}), retry {} in {} ms unless an outcome makes room first", t.id, b.reason, t.busy_tries,
+             delay.count());
   t.state = pending_state::backing_off;
+  backing_off_[t.seq] = &t;
   pending_task* target = &t;
-  t.retry_timer = std::make_unique<timer>(loop_.get(), [this, target] { send_submit(*target); });
+  if (!t.retry_timer)
+    t.retry_timer = std::make_unique<timer>(loop_.get(), [this, target] {
+      target->sent_for_room = false;
+      send_submit(*target);
+    });
   t.retry_timer->start(delay);
+}
+
+// An outcome left the broker, so it has room for one task: the oldest one
+// refused as busy goes now instead of when its timer fires.
+void client::session::on_room() {
+  if (backing_off_.empty() || link_->lost()) return;
+  pending_task& t = *backing_off_.begin()->second;
+  t.retry_timer->stop();
+  t.sent_for_room = true;
+  send_submit(t);
 }
 
 void client::session::finish(const std::string& id, result r) {
@@ -318,6 +341,7 @@ void client::session::finish(const std::string& id, result r) {
   }
   std::unique_ptr<pending_task> t = std::move(it->second);
   tasks_.erase(it);
+  if (t->state == pending_state::backing_off) backing_off_.erase(t->seq);
   t->on_done(std::move(r));
 }
 

@@ -16,9 +16,21 @@
 // still knows; see broker_link.hpp for which may), and while the broker is lost
 // new tasks wait instead of being sent. Outcomes for tasks already finished
 // are dropped, so the caller hears exactly once per task.
+//
+// A task refused as busy stays here (the backlog stays with the client) and
+// goes again as soon as the broker has room: each outcome from the broker
+// means one task fewer there, so it sends the oldest task backing off at
+// once. Its retry timer (the broker's retry_after_ms, or the 1 + ln n
+// backoff) sends it only while no outcome arrives. So a client whose window
+// is larger than the broker's queue limit keeps the broker full without
+// losing a second per refusal, and the broker never holds more than its
+// limit. A refusal of a send made for room does not count towards
+// retry_policy::max_attempts: each needs an outcome, so it only happens
+// while the broker makes progress.
 #pragma once
 
 #include <deque>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -51,7 +63,8 @@ struct pending_task {
   submit_options opts;                        // as given
   std::function<void(result)> on_done;        // called once, on the I/O thread
   pending_state state = pending_state::awaiting_outcome;  // changed only by send_submit and on_busy
-  std::uint32_t busy_tries = 0;               // busy retries so far
+  std::uint32_t busy_tries = 0;               // busy refusals of sends made on the retry timer
+  bool sent_for_room = false;                 // its last SUBMIT went because an outcome made room
   std::uint64_t sent_on = 0;                  // the link's socket generation its last SUBMIT went out on; 0 = held
   common::time_point submitted_at;            // when the caller submitted it; every timeout counts from here
   std::unique_ptr<common::timer> retry_timer;    // pending busy retry
@@ -85,6 +98,7 @@ struct client::session {
   void on_message(common::message& m);
   void on_status_reply(const common::status_reply_msg& s);
   void on_busy(const common::busy_msg& b);
+  void on_room();
   void on_progress(const common::progress_msg& p);
   void arm_timeout(pending_task& t);
   void send_submit(pending_task& t);
@@ -109,6 +123,7 @@ struct client::session {
   std::mutex inbox_mutex_;               // guards inbox_
   std::vector<std::function<void()>> inbox_;  // work posted from other threads
   std::unordered_map<std::string, std::unique_ptr<pending_task>> tasks_;  // by id
+  std::map<std::uint64_t, pending_task*> backing_off_;  // tasks refused as busy, by submission order
   std::deque<status_waiter> status_waiters_;  // in request order
   bool status_workers_ = false;          // a waiting status request wants the worker list
   std::uint64_t status_sent_on_ = 0;     // the link's socket generation the last STATUS went out on
