@@ -17,7 +17,7 @@ control_channel::control_channel(const slot_env& env, const control_settings& se
 
 void control_channel::open_socket() {
   socket_ = open_broker_socket(env_.broker, zmq::socket_type::dealer, "w" + env_.worker_id, millis(0));
-  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { read_one(); });
+  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { return read_one(); });
 }
 
 // HELLO, and BYE again once stopping, so a broker that has not heard them yet knows.
@@ -59,15 +59,16 @@ void control_channel::reconnect() {
   events_.broker_lost();
 }
 
-void control_channel::read_one() {
+bool control_channel::read_one() {
   auto f = read_frames(socket_, socket_kind::dealer);
-  if (!f) return;
+  if (!f) return false;
   if (broker_.heard()) log::note("the broker at {} answers again", env_.broker.endpoint);
   try {
     handle(decode(*f));
   } catch (const protocol_error& e) {
     log::warn("malformed control message from the broker: {}", e.what());
   }
+  return true;
 }
 
 void control_channel::handle(const message& m) {
@@ -83,19 +84,28 @@ void control_channel::handle(const message& m) {
 
 // The broker declared this worker dead (it was frozen, or cut off, past the
 // liveness limit) and forgot its slots; an idle slot would wait for a TASK for
-// ever. Announcing again, as after a broker restart, brings them back.
+// ever. Announcing again, as after a broker restart, brings them back. It is
+// done at the broker's next HEARTBEAT, which follows this ERROR on the same
+// connection: a restarted broker also says unknown_worker to a heartbeat sent
+// before it was known, and its HEARTBEAT then shows a new instance, so the
+// worker announces itself once, not twice. A second announcement would make
+// each idle slot replace its socket again and drop a TASK already on its way.
 void control_channel::on_forgotten() {
-  log::note("the broker at {} no longer knew this worker: announcing it and its idle slots again", env_.broker.endpoint);
-  announce();
-  events_.broker_restarted();
+  log::debug("the broker at {} no longer knows this worker; announcing it at the broker's next heartbeat", env_.broker.endpoint);
+  forgotten_ = true;
 }
 
 void control_channel::on_heartbeat(const heartbeat_msg& h) {
   // Answering each of the broker's beats keeps us alive at its pace even if ours is slower.
   send(heartbeat_msg{env_.worker_id});
-  if (!broker_.named(h.sender)) return;
-  log::info("the broker at {} restarted (instance {}): announcing this worker and its idle slots again",
-            env_.broker.endpoint, h.sender);
+  const bool restarted = broker_.named(h.sender);
+  if (!restarted && !forgotten_) return;
+  forgotten_ = false;
+  if (restarted)
+    log::info("the broker at {} restarted (instance {}): announcing this worker and its idle slots again",
+              env_.broker.endpoint, h.sender);
+  else
+    log::note("the broker at {} no longer knew this worker: announcing it and its idle slots again", env_.broker.endpoint);
   announce();
   events_.broker_restarted();
 }

@@ -58,7 +58,7 @@ class control_channel {
   void open_socket();
   void announce();
   void reconnect();
-  void read_one();
+  bool read_one();
   void handle(const common::message& m);
   void on_heartbeat(const common::heartbeat_msg& h);
   void on_forgotten();
@@ -74,6 +74,7 @@ class control_channel {
   common::steady_clock clock_;                // for the broker's silence
   broker_liveness broker_;                    // the broker's silence and instance
   bool leaving_ = false;                      // said BYE; a new broker hears it too
+  bool forgotten_ = false;                    // the broker said unknown_worker; announce at its next HEARTBEAT
 };
 
 }  // namespace argon::worker
