@@ -43,7 +43,7 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   // connection of a peer whose frame is more than four times over.
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(frame_limit()));
   router_.bind(cfg_.bind);
-  watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { read_one(); });
+  watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { return read_one(); });
   if (!cfg_.monitor.empty())
     seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
   // Always: running out of file descriptors must be logged with or without CURVE.
@@ -60,13 +60,14 @@ broker::~broker() {
 
 std::string broker::endpoint() const { return router_.get(zmq::sockopt::last_endpoint); }
 
-void broker::read_one() {
+bool broker::read_one() {
   auto f = read_frames(router_, socket_kind::router);
-  if (!f) return;
+  if (!f) return false;
   handle(*f);
   dispatch();
   check_drained();
   tasks_.check(workers_);
+  return true;
 }
 
 void broker::handle(frames& f) {

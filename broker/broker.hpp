@@ -66,7 +66,7 @@ class broker {
     const common::frames& raw;         // the message as read, for its properties (Peer-Address)
   };
 
-  void read_one();
+  bool read_one();
   void handle(common::frames& f);
   void route(const peer& p, common::message& m);
   bool allowed(const peer& p, common::role from, common::command c);

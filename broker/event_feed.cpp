@@ -21,7 +21,7 @@ event_feed::event_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& 
   } catch (const zmq::error_t& e) {
     throw common::config_error("cannot listen for monitors on " + endpoint + ": " + e.what());
   }
-  watch_ = std::make_unique<common::zmq_watch>(loop, pub_, [this] { read_one(); });
+  watch_ = std::make_unique<common::zmq_watch>(loop, pub_, [this] { return read_one(); });
   common::log::info("monitor events on {} ({})", this->endpoint(), keys ? "CURVE" : "INSECURE plaintext");
 }
 
@@ -29,13 +29,14 @@ event_feed::~event_feed() { watch_.reset(); }
 
 std::string event_feed::endpoint() const { return pub_.get(zmq::sockopt::last_endpoint); }
 
-void event_feed::read_one() {
+bool event_feed::read_one() {
   zmq::message_t m;
-  if (!pub_.recv(m, zmq::recv_flags::dontwait)) return;
+  if (!pub_.recv(m, zmq::recv_flags::dontwait)) return false;
   while (m.more()) (void)pub_.recv(m, zmq::recv_flags::none);  // a subscription is one frame
-  if (!subs_.apply(m.to_string_view())) return;
+  if (!subs_.apply(m.to_string_view())) return true;
   common::log::debug("monitor subscription {} '{}'", m.data<char>()[0] ? "to" : "ended for", m.to_string_view().substr(1));
   if (on_change_) on_change_(m.to_string_view());
+  return true;
 }
 
 void event_feed::poll() { watch_->drain(); }

@@ -51,7 +51,7 @@ class event_feed {
   static constexpr int send_hwm = 10000;  // events held for one subscriber at most
 
  private:
-  void read_one();
+  bool read_one();
   void count_drop();
 
   common::clock& clock_;                      // for drop log pacing

@@ -84,7 +84,7 @@ handshake_watch::handshake_watch(zmq::context_t& ctx, uv_loop_t* loop, common::c
   if (zmq_socket_monitor(monitored_.handle(), monitor_endpoint, wanted) != 0) throw zmq::error_t();
   events_.set(zmq::sockopt::linger, 0);
   events_.connect(monitor_endpoint);
-  watch_ = std::make_unique<common::zmq_watch>(loop, events_, [this] { read_one(); });
+  watch_ = std::make_unique<common::zmq_watch>(loop, events_, [this] { return read_one(); });
   flush_timer_.start(common::millis(1000), common::millis(1000));
 }
 
@@ -94,11 +94,11 @@ handshake_watch::~handshake_watch() {
 }
 
 // An event is two frames: 6 bytes (16-bit event, 32-bit value), then the endpoint.
-void handshake_watch::read_one() {
+bool handshake_watch::read_one() {
   zmq::message_t head, where;
-  if (!events_.recv(head, zmq::recv_flags::dontwait)) return;
+  if (!events_.recv(head, zmq::recv_flags::dontwait)) return false;
   if (head.more()) (void)events_.recv(where, zmq::recv_flags::none);
-  if (head.size() < 6) return;
+  if (head.size() < 6) return true;
   std::uint16_t event = 0;
   std::uint32_t value = 0;
   std::memcpy(&event, head.data(), 2);
@@ -113,6 +113,7 @@ void handshake_watch::read_one() {
     ++failures_;
     pending_ = {event, value};  // handled when its connection's DISCONNECTED comes
   }
+  return true;
 }
 
 void handshake_watch::on_accepted(int fd) {

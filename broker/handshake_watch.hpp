@@ -57,7 +57,7 @@ class handshake_watch {
     std::uint32_t value = 0;  // its protocol error code or errno
   };
 
-  void read_one();
+  bool read_one();
   void on_accepted(int fd);
   void on_disconnected(int fd);
   void on_accept_failed(int err, std::string_view where);

@@ -24,7 +24,7 @@ zap_handler::zap_handler(zmq::context_t& ctx, uv_loop_t* loop, common::clock& cl
       clock_(clk),
       lines_(std::chrono::seconds(10)),
       flush_timer_(loop, [this] { flush(); }),
-      watch_(loop, socket_, [this] { answer_one(); }) {
+      watch_(loop, socket_, [this] { return answer_one(); }) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
   flush_timer_.start(common::millis(1000), common::millis(1000));
@@ -49,13 +49,13 @@ std::string zap_handler::role_of(const zmq::message_t& mechanism, const zmq::mes
 
 // Request: version, request id, domain, address, identity, mechanism, credentials.
 // Reply: version, request id, status code, status text, user id, metadata.
-void zap_handler::answer_one() {
+bool zap_handler::answer_one() {
   std::vector<zmq::message_t> req;
-  if (!zmq::recv_multipart(socket_, std::back_inserter(req), zmq::recv_flags::dontwait)) return;
+  if (!zmq::recv_multipart(socket_, std::back_inserter(req), zmq::recv_flags::dontwait)) return false;
   if (req.size() < 6) {  // not a ZAP request; answer so the REP socket can go on
     zmq::send_multipart(socket_, std::array{zmq::str_buffer("1.0"), zmq::str_buffer(""), zmq::str_buffer("500"),
                                             zmq::str_buffer("bad request"), zmq::str_buffer(""), zmq::str_buffer("")});
-    return;
+    return true;
   }
   static const zmq::message_t none;
   std::string role = role_of(req[5], req.size() > 6 ? req[6] : none);
@@ -79,6 +79,7 @@ void zap_handler::answer_one() {
   reply.emplace_back(role.data(), role.size());
   reply.emplace_back();
   zmq::send_multipart(socket_, reply);
+  return true;  // a REP socket may receive again after its reply
 }
 
 }  // namespace argon::broker

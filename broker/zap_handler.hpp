@@ -36,7 +36,7 @@ class zap_handler {
   [[nodiscard]] std::uint64_t refused() const { return refused_; }
 
  private:
-  void answer_one();
+  bool answer_one();
   std::string role_of(const zmq::message_t& mechanism, const zmq::message_t& key) const;
   void log_refusal(const std::string& address, const std::string& why);
   void flush();

@@ -45,7 +45,7 @@ void broker_link::open_socket() {
   } catch (const zmq::error_t& e) {
     throw config_error("cannot use broker endpoint '" + settings_.endpoint + "': " + e.what());
   }
-  watch_ = std::make_unique<zmq_watch>(loop_, socket_, [this] { read_one(); });
+  watch_ = std::make_unique<zmq_watch>(loop_, socket_, [this] { return read_one(); });
 }
 
 // The watch goes first: libuv must stop polling the fd before libzmq closes it.
@@ -70,24 +70,26 @@ send_status broker_link::send(const body& b, zmq::message_t* payload) {
 
 void broker_link::stop() { heartbeat_->stop(); }
 
-void broker_link::read_one() {
+bool broker_link::read_one() {
   auto f = read_frames(socket_, socket_kind::dealer);
-  if (!f) return;
+  if (!f) return false;
   health_.heard(clock_.now());
   message m;
   try {
     m = decode(*f);
   } catch (const protocol_error& e) {
     log::warn("malformed message from the broker: {}", e.what());
-    return;
+    return true;
   }
   if (auto* p = std::get_if<pong_msg>(&m.content)) {
     max_payload_ = p->max_payload;  // 0 from an older broker: not said
-    return on_instance(p->broker, true);
+    on_instance(p->broker, true);
+    return true;
   }
   // The broker's HEARTBEAT names its instance as its PONG does, but answers nothing.
-  if (auto* h = std::get_if<heartbeat_msg>(&m.content)) return on_instance(h->sender, false);
-  events_.on_message(m);
+  if (auto* h = std::get_if<heartbeat_msg>(&m.content)) on_instance(h->sender, false);
+  else events_.on_message(m);
+  return true;
 }
 
 // Whatever was sent before contact with this instance may have gone to a

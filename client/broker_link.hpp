@@ -74,7 +74,7 @@ class broker_link {
   void open_socket();
   void close_socket();
   void reconnect();
-  void read_one();
+  bool read_one();
   void on_instance(const std::string& instance, bool answers_ping);
   void ping();
   void tick();

@@ -6,7 +6,7 @@
 
 namespace argon::common {
 
-zmq_watch::zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<void()> read_one)
+zmq_watch::zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one)
     : socket_(socket), read_one_(std::move(read_one)) {
   auto fd = socket_.get(zmq::sockopt::fd);
   auto h = std::make_unique<uv_poll_t>();
@@ -20,15 +20,12 @@ zmq_watch::zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<void
   drain();  // messages may have arrived before the watch started
 }
 
-bool zmq_watch::readable() const {
-  return (socket_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
-}
-
 void zmq_watch::drain() {
   if (draining_) return;
   draining_ = true;
   try {
-    while (readable()) read_one_();
+    while (read_one_()) {
+    }
   } catch (...) {
     draining_ = false;
     throw;

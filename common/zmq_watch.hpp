@@ -2,11 +2,17 @@
 //
 // A uv_poll_t watches the socket's ZMQ_FD. That fd is edge-triggered and a
 // send on the socket can consume the edge, so on every wake-up, and after
-// every send made outside the read callback, drain() calls read_one while
-// ZMQ_EVENTS has ZMQ_POLLIN. read_one must take exactly one whole message
-// off the socket. Drains do not nest: a drain() from inside read_one is a
-// no-op because the running drain re-checks ZMQ_EVENTS anyway. A watch
-// libuv cannot start throws common::system_error.
+// every send made outside the read callback, drain() calls read_one until
+// it returns false. read_one takes one whole message off the socket with
+// ZMQ_DONTWAIT and returns true, or returns false when none is waiting (the
+// receive failed with EAGAIN, which also processes the socket's pending
+// commands and so re-arms the edge), or when the socket may not receive now
+// (a REQ socket between a reply and its next request). Reading until
+// EAGAIN instead of asking ZMQ_EVENTS before each message spares a
+// getpid() and a poll() per message inside libzmq. Drains do not nest: a
+// drain() from inside read_one is a no-op, so a read_one that sends must
+// return true, and the running drain reads again. A watch libuv cannot
+// start throws common::system_error.
 #pragma once
 
 #include <functional>
@@ -19,7 +25,7 @@ namespace argon::common {
 
 class zmq_watch {
  public:
-  zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<void()> read_one);
+  zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one);
   zmq_watch(const zmq_watch&) = delete;
   zmq_watch& operator=(const zmq_watch&) = delete;
   ~zmq_watch() = default;
@@ -27,12 +33,9 @@ class zmq_watch {
   // Reads every waiting message; call after sending on the socket.
   void drain();
 
-  // Whether the socket has a message waiting now.
-  [[nodiscard]] bool readable() const;
-
  private:
   zmq::socket_ref socket_;           // watched socket (owned elsewhere, outlives this)
-  std::function<void()> read_one_;   // takes one message off the socket
+  std::function<bool()> read_one_;   // takes one message off the socket; false when there was none
   bool draining_ = false;            // a drain is running further up the stack
   uv_ptr<uv_poll_t> poll_;           // libuv watch on ZMQ_FD
 };

@@ -36,7 +36,8 @@ task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> 
 
 void task_slot::open_socket() {
   socket_ = open_broker_socket(env_.broker, zmq::socket_type::req, routing_id_, done_linger);
-  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { read_one(); });
+  awaiting_reply_ = false;  // a new REQ socket sends first
+  watch_ = std::make_unique<zmq_watch>(env_.loop, socket_, [this] { return read_one(); });
 }
 
 // The watch goes first: its uv_poll must stop before libzmq closes the fd it watches.
@@ -79,20 +80,31 @@ bool task_slot::cancel(std::string_view task_id) {
 
 void task_slot::send_ready() {
   holding_done_ = false;
-  if (send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps}) != send_status::sent)
+  awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps}) == send_status::sent;
+  if (!awaiting_reply_)
     log::error("slot could not announce READY to {}", env_.broker.endpoint);
   watch_->drain();
 }
 
-void task_slot::read_one() {
+// A REQ socket may receive only while a request waits for its reply; after a
+// TASK it must send first, so the drain stops there.
+bool task_slot::read_one() {
+  if (!awaiting_reply_) return false;
   auto f = read_frames(socket_, socket_kind::req);
-  if (!f) return;
+  if (!f) return false;
+  awaiting_reply_ = false;
   try {
     message m = decode(*f);
-    if (auto* t = std::get_if<task_msg>(&m.content)) return start(std::move(*t), std::move(m.payload));
+    if (auto* t = std::get_if<task_msg>(&m.content)) {
+      start(std::move(*t), std::move(m.payload));
+      return false;
+    }
     // The broker's answer to a stopping slot: nothing more comes. The slot closes
     // from the timer, since a watch cannot close its socket from its own callback.
-    if (closing_) return leave_timer_.start(millis(0));
+    if (closing_) {
+      leave_timer_.start(millis(0));
+      return false;
+    }
     if (auto* e = std::get_if<error_msg>(&m.content))
       log::warn("broker refused this slot's message ({}): {}", e->kind, e->message);
     else
@@ -101,6 +113,7 @@ void task_slot::read_one() {
     log::warn("malformed message from the broker: {}", e.what());
   }
   send_ready();  // the REQ turn is ours again: ask for work anew
+  return true;   // the reply may be there already, its edge taken by the send
 }
 
 void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
@@ -172,7 +185,8 @@ void task_slot::send_done() {
   zmq::message_t out;
   if (ok_) out.rebuild(result_.data(), result_.size());
   done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, ok_ ? std::string() : kind_};
-  if (send(socket_, socket_kind::req, nullptr, role::slot, d, &out) != send_status::sent)
+  awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, d, &out) == send_status::sent;
+  if (!awaiting_reply_)
     log::error("could not return the result of task {}", task_.id);
 }
 

@@ -86,7 +86,7 @@ class task_slot {
   void open_socket();
   void close_socket();
   void replace_socket();
-  void read_one();
+  bool read_one();
   void start(common::task_msg&& t, zmq::message_t&& payload);
   void run_handler();   // on the handler thread
   void finish();        // back on the loop thread
@@ -114,6 +114,7 @@ class task_slot {
   std::string kind_;                  // its error kind when !ok_; "" = task_error
   bool ok_ = true;                    // whether the handler succeeded
   bool holding_done_ = false;         // the last request was DONE: kept to repeat on a new socket
+  bool awaiting_reply_ = false;       // a request went out on socket_ and its reply has not been read
 };
 
 }  // namespace argon::worker
