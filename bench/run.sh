@@ -5,7 +5,8 @@
 # slots on loopback, a client window of 1, 8, 64 and 256. Systems are
 # interleaved round by round so drift hits all of them alike; the table gives
 # the median of ROUNDS runs in tasks/s.
-#   argon         argon-broker --insecure, one argon-worker --capacity 8, argon bench
+#   argon         argon-broker --insecure at its default settings (queue limit
+#                 3 x slots = 24), one argon-worker --capacity 8, argon bench
 #   argon-curve   the same with a keyfile (CURVE + ZAP)
 #   lbb, lbb-curve, gearman   ../shared/bench/run_baselines.sh
 # Usage: bench/run.sh [TASKS=20000] [ROUNDS=3] [WINDOWS="1 8 64 256"]
@@ -34,7 +35,7 @@ argon_run() {
     [ -f "$out/bench.key" ] || "$build/tools/argon" keygen "$out/bench.key"
     keyflags=(--key "$out/bench.key")
   fi
-  "$build/broker/argon-broker" --bind "tcp://127.0.0.1:$p" "${keyflags[@]}" --queue-limit 100000 2>/dev/null & local b=$!
+  "$build/broker/argon-broker" --bind "tcp://127.0.0.1:$p" "${keyflags[@]}" 2>/dev/null & local b=$!
   "$build/worker/argon-worker" --broker "tcp://127.0.0.1:$p" "${keyflags[@]}" --capacity 8 2>/dev/null & local w=$!
   pids+=("$b" "$w")
   local line
