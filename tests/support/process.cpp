@@ -170,4 +170,17 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+void shrink_sanitizer_quarantine() {
+  const char* old = std::getenv("ASAN_OPTIONS");
+  const std::string opts = old && *old ? std::string(old) + ":" : "";
+  setenv("ASAN_OPTIONS", (opts + "quarantine_size_mb=16").c_str(), 1);
+}
+
 }  // namespace argon::test

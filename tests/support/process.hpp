@@ -4,7 +4,8 @@
 // so a failing test never leaves a broker or worker behind. run() starts a
 // command, feeds its stdin, and collects exit code and output with a time
 // limit. Paths to the executables come from the environment that meson's
-// test() sets (ARGON_BROKER, ARGON_WORKER, ARGON_CLI).
+// test() sets (ARGON_BROKER, ARGON_WORKER, ARGON_CLI). rss_kib() reads a
+// process's resident memory, for the tests that bound the broker's.
 #pragma once
 
 #include <sys/types.h>
@@ -69,5 +70,14 @@ class temp_dir {
 
 // Reads a whole file ("" if missing).
 std::string read_file(const std::string& path);
+
+// VmRSS of a process in KiB, from /proc; -1 if it cannot be read.
+long rss_kib(pid_t pid);
+
+// Under AddressSanitizer freed memory waits in a quarantine of up to 256 MiB,
+// which would count as the broker's own; processes started after this call
+// get a quarantine of 16 MiB, so their VmRSS measures them. Without ASan the
+// variable is read by nobody.
+void shrink_sanitizer_quarantine();
 
 }  // namespace argon::test

@@ -2,7 +2,9 @@
 //
 // It speaks to a running broker with chosen CURVE keys (or none), so tests
 // can play a hostile or confused client or worker and read back exactly
-// what the broker answers.
+// what the broker answers. Options give it a routing id of its own (kept
+// across reconnects, as a client's) and a small receive high-water mark (a
+// client that reads slowly).
 #pragma once
 
 #include <chrono>
@@ -17,10 +19,17 @@
 
 namespace argon::test {
 
+// How a raw_peer's DEALER is set up before it connects.
+struct raw_peer_options {
+  std::string routing_id;  // empty: libzmq's default (the broker picks one per connection)
+  int receive_hwm = 0;     // ZMQ_RCVHWM in messages; 0 keeps libzmq's default
+};
+
 class raw_peer {
  public:
   // self/broker null = plaintext.
-  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker);
+  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker,
+           const raw_peer_options& opts = {});
 
   // Sends the given frames as one message (the empty delimiter is added first).
   void send_frames(const std::vector<std::string>& frames);
