@@ -9,7 +9,7 @@
 # it has finished, so start-up work (key derivation) is not counted. The
 # client's CPU time is its whole run, from the shell's `times`. Each figure
 # is the median over ROUNDS interleaved rounds, in microseconds per task.
-#   argon        argon-broker --insecure, argon-worker --capacity 8, argon bench
+#   argon        argon-broker --insecure (default settings), argon-worker --capacity 8, argon bench
 #   argon-curve  the same with a keyfile (CURVE + ZAP)
 #   lbb          ../shared/bench/lbb_raw.cpp: broker, worker, client
 #   lbb-curve    the same with CURVE on every socket
@@ -47,7 +47,7 @@ measure() {
         [ -f "$out/bench.key" ] || "$build/tools/argon" keygen "$out/bench.key" >/dev/null
         keyflags=(--key "$out/bench.key")
       fi
-      "$build/broker/argon-broker" --bind "tcp://127.0.0.1:$p" "${keyflags[@]}" --queue-limit 100000 2>/dev/null & b=$!
+      "$build/broker/argon-broker" --bind "tcp://127.0.0.1:$p" "${keyflags[@]}" 2>/dev/null & b=$!
       "$build/worker/argon-worker" --broker "tcp://127.0.0.1:$p" "${keyflags[@]}" --capacity 8 2>/dev/null & w=$!
       pids+=("$b" "$w")
       listening "$p"

@@ -38,6 +38,11 @@ argon_run() {
   "$build/broker/argon-broker" --bind "tcp://127.0.0.1:$p" "${keyflags[@]}" 2>/dev/null & local b=$!
   "$build/worker/argon-worker" --broker "tcp://127.0.0.1:$p" "${keyflags[@]}" --capacity 8 2>/dev/null & local w=$!
   pids+=("$b" "$w")
+  # At its default queue limit (3 x slots) a broker without slots refuses work: wait for the 8.
+  for _ in $(seq 1 100); do
+    "$build/tools/argon" status --broker "tcp://127.0.0.1:$p" "${keyflags[@]}" 2>/dev/null | grep -q '"slots": 8' && break
+    sleep 0.1
+  done
   local line
   line=$("$build/tools/argon" bench --broker "tcp://127.0.0.1:$p" "${keyflags[@]}" --tasks "$tasks" --window "$window" --payload 64 | tail -1)
   kill "$b" "$w" 2>/dev/null || true; wait "$b" "$w" 2>/dev/null || true
