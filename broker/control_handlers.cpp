@@ -32,7 +32,9 @@ bool broker::speaks_for(const peer& p, const std::string& worker_id, command c) 
 void broker::on_hello(const peer& p, const hello_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("HELLO needs a worker id");
   if (!speaks_for(p, m.worker_id, command::hello)) return;
-  seen_.worker_joined(workers_.hello(m.worker_id, p.id, clock_.now(), m.capacity, peer_address(p.raw)));
+  worker_record& w = workers_.hello(m.worker_id, p.id, clock_.now(), m.capacity, peer_address(p.raw));
+  w.incarnation = m.incarnation;
+  seen_.worker_joined(w);
   log::info("worker {} joined (capacity {}, version {})", m.worker_id, m.capacity, m.version);
   reply(p, heartbeat_msg{instance_});
   reply(p, limits_msg{frame_limit()});  // a larger result would be dropped with its slot's connection

@@ -12,8 +12,14 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
   if (m.worker_id.empty()) throw protocol_error("READY needs a worker id");
   slot* s = workers_.find(p.id);
   if (s && s->running) {  // the slot started over: its task did not finish there
-    log::warn("slot of worker {} announced READY while running task {}: the task was lost there", m.worker_id, s->running->id);
-    tasks_.release(*s, "slot_restarted");
+    const std::string id = s->running->id;
+    if (s->worker->id == m.worker_id && tasks_.return_unstarted(*s))
+      log::info("slot of worker {} said READY before task {} reached it (it replaced its socket while idle): "
+                "the task goes back to its lane without using an attempt", m.worker_id, id);
+    else {
+      log::warn("slot of worker {} announced READY while running task {}: the task was lost there", m.worker_id, id);
+      tasks_.release(*s, "slot_restarted");
+    }
   }
   if (workers_.leaving(m.worker_id)) {  // said BYE: no slot of it takes new work
     log::info("refused READY from a slot of worker {}, which has said BYE", m.worker_id);
@@ -34,6 +40,10 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
     if (s) workers_.remove(*s);
     return;
   }
+  // A slot this broker does not know (it restarted, or forgot the worker): a DONE
+  // says nothing of what the worker runs, so the slot is asked for a READY, which does.
+  if (!s)
+    return reply(p, error_msg{"unknown_slot", "this broker does not know this slot: say READY with what the worker runs"});
   workers_.mark_ready(p.id, m.worker_id);
   workers_.touch(m.worker_id, clock_.now());
 }

@@ -37,6 +37,8 @@ struct task {
   std::uint32_t timeout_ms = 0;         // as asked in SUBMIT; 0 = none
   std::uint32_t max_attempts = 1;       // how many starts are allowed
   std::uint32_t attempt = 0;            // starts so far
+  std::uint32_t unstarted_returns = 0;  // times it came back from a slot it never reached (no attempt used)
+  std::uint64_t incarnation = 0;        // its worker process's HELLO incarnation when last dispatched; 0: unknown
   common::time_point queued_at;         // when it entered its current lane
   common::time_point started_at;        // when it was last dispatched
   common::time_point deadline{};        // accepted + timeout; the epoch when there is none

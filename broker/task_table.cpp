@@ -106,6 +106,7 @@ bool task_table::start(task& t, slot& s) {
     return false;
   }
   stats_.wait_time.add(micros(t.started_at - t.queued_at));
+  t.incarnation = s.worker->incarnation;
   t.state = task_state::running;
   t.running_on = &s;
   s.running = &t;
@@ -171,6 +172,19 @@ void task_table::requeue(task& t, const char* why) {
 
 void task_table::release(slot& s, const char* why) {
   if (s.running) requeue(*s.running, why);
+}
+
+bool task_table::return_unstarted(slot& s) {
+  task* t = s.running;
+  if (!t || t->incarnation == 0 || t->incarnation != s.worker->incarnation || t->unstarted_returns >= max_unstarted_returns)
+    return false;
+  unlink(*t);
+  --t->attempt;
+  ++t->unstarted_returns;
+  t->state = task_state::queued;
+  queue_.push_front(*t);
+  seen_.task_requeued(*t, "not_started");
+  return true;
 }
 
 void task_table::unlink(task& t) {

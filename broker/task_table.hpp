@@ -49,6 +49,10 @@
 
 namespace argon::broker {
 
+// How often a task may come back unstarted from a slot without using an
+// attempt; past it, such returns count, so no task can bounce for ever.
+constexpr std::uint32_t max_unstarted_returns = 3;
+
 class task_table {
  public:
   // How long and how much the outcome cache keeps (--result-ttl-ms, --result-bytes-limit).
@@ -97,6 +101,12 @@ class task_table {
   void requeue(task& t, const char* why);
   // Slot s is going away or started over: its task, if any, is requeued.
   void release(slot& s, const char* why);
+  // Slot s said READY while its task was on the way to it, from the same worker
+  // process: the slot replaced its socket while idle, so the TASK never reached
+  // it. The task goes back to the front of its lane without using an attempt,
+  // at most max_unstarted_returns times (then it is released as slot_restarted).
+  // Returns false, changing nothing, when that cannot be told.
+  bool return_unstarted(slot& s);
 
   // Fails every task past its deadline and forgets expired outcomes.
   void expire(common::time_point now);

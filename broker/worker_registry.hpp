@@ -51,6 +51,7 @@ struct slot {
 struct worker_record {
   std::string id;                  // worker id from READY/DONE/HELLO
   std::uint32_t capacity = 0;      // slots announced in HELLO; 0 when unknown
+  std::uint64_t incarnation = 0;   // from its latest HELLO, new at each process start; 0 when not said
   std::string address;             // its control channel's peer address; "" when unknown
   std::deque<slot*> ready;         // its ready slots, least recently used first
   std::vector<slot*> members;      // all its slots

@@ -321,15 +321,17 @@ struct done_msg {
 
 // A worker process introduces its control channel.
 struct hello_msg {
-  std::string worker_id;       // the same id its slots announce
-  std::uint32_t capacity = 0;  // slots it runs
-  std::string version;         // Argon version, for logs
+  std::string worker_id;          // the same id its slots announce
+  std::uint32_t capacity = 0;     // slots it runs
+  std::string version;            // Argon version, for logs
+  std::uint64_t incarnation = 0;  // random, new at each start of the worker process; 0: not said (an older worker)
   static constexpr command wire_command = command::hello;
   static constexpr const char* wire_name = "HELLO";
   template <class S, class V> static void each_field(S& s, V&& v) {
     v(field{"worker_id", max_id_bytes}, s.worker_id);
     v(field{"capacity", 1u << 20}, s.capacity);
     v(field{"version", max_id_bytes}, s.version);
+    v(field{"incarnation"}.optional(), s.incarnation);
   }
 };
 

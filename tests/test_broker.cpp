@@ -163,12 +163,69 @@ TEST_CASE("a task whose slot is lost on its last attempt fails as worker_lost") 
   CHECK(f.b->snapshot().busy_slots == 0);
 }
 
-TEST_CASE("a result from a slot that is not running that task is dropped") {
+TEST_CASE("a result from a slot the broker does not know is dropped, and the slot is asked for a READY") {
   fixture f;
   stray_slot late(f, "W1", "ghost", "late");
-  REQUIRE(f.wait_for_slots(1));  // the DONE still counts as READY
+  std::optional<message> answer;
+  REQUIRE(f.pump_until([&] {
+    auto fr = read_frames(late.socket, socket_kind::req);
+    if (fr) answer = decode(*fr);
+    return answer.has_value();
+  }));
+  auto* e = std::get_if<error_msg>(&answer->content);
+  REQUIRE(e);
+  CHECK(e->kind == "unknown_slot");  // a DONE says nothing of what the worker runs; READY does
+  CHECK(f.b->snapshot().slots == 0);
   CHECK(f.b->snapshot().completed == 0);
   CHECK(f.b->snapshot().busy_slots == 0);
+}
+
+TEST_CASE("a slot that says READY before its TASK reached it gets the task back without it using an attempt") {
+  fixture f;
+  control_peer control(f, "W1", false);
+  control.send(hello_msg{"W1", 1, "test", 42});
+  auto first = std::make_unique<slot_peer>(f, "W1", "s1");
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  submit_msg once = submit("t1");
+  once.max_attempts = 1;
+  c.send(role::client, once, "in");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
+  first.reset();  // the TASK dies with the socket it was sent to, unread
+  slot_peer second(f, "W1", "s1");  // the same slot on a new socket, same process
+  auto t = second.task();
+  REQUIRE(t);
+  auto* task = std::get_if<task_msg>(&t->content);
+  REQUIRE(task);
+  CHECK(task->id == "t1");
+  CHECK(task->attempt == 1);  // the first never happened
+  second.done("t1", "out");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  CHECK(std::holds_alternative<result_msg>(r->content));
+}
+
+TEST_CASE("after the worker process restarted (a new incarnation), READY while running uses up the attempt") {
+  fixture f;
+  control_peer control(f, "W1", false);
+  control.send(hello_msg{"W1", 1, "test", 42});
+  auto first = std::make_unique<slot_peer>(f, "W1", "s1");
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  submit_msg once = submit("t1");
+  once.max_attempts = 1;
+  c.send(role::client, once, "in");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
+  first.reset();
+  control.send(hello_msg{"W1", 1, "test", 43});  // the process started over: the task may have run
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().workers == 1; }));
+  f.settle();
+  slot_peer second(f, "W1", "s1");
+  auto r = reply_to(f, c);
+  REQUIRE(r);
+  auto* failed = std::get_if<failed_msg>(&r->content);
+  REQUIRE(failed);
+  CHECK(failed->kind == "worker_lost");
 }
 
 TEST_CASE("priority lanes: high is served before normal before low") {

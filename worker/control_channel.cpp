@@ -22,7 +22,7 @@ void control_channel::open_socket() {
 
 // HELLO, and BYE again once stopping, so a broker that has not heard them yet knows.
 void control_channel::announce() {
-  send(hello_msg{env_.worker_id, settings_.capacity, ARGON_VERSION});
+  send(hello_msg{env_.worker_id, settings_.capacity, ARGON_VERSION, settings_.incarnation});
   if (leaving_) send(bye_msg{env_.worker_id});
 }
 

@@ -41,6 +41,7 @@ struct control_settings {
   unsigned capacity = 1;                     // slots announced in HELLO
   common::millis interval{1000};             // heartbeat interval
   unsigned liveness = 3;                     // silent intervals before the broker counts as lost
+  std::uint64_t incarnation = 0;             // said in HELLO: new at each process start
 };
 
 class control_channel {

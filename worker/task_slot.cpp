@@ -105,7 +105,9 @@ bool task_slot::read_one() {
       leave_timer_.start(millis(0));
       return false;
     }
-    if (auto* e = std::get_if<error_msg>(&m.content))
+    if (auto* e = std::get_if<error_msg>(&m.content); e && e->kind == "unknown_slot")
+      log::info("the broker did not know this slot; announcing it");
+    else if (e)
       log::warn("broker refused this slot's message ({}): {}", e->kind, e->message);
     else
       log::warn("slot got {} from the broker; expected TASK", command_name(command_of(m.content)));

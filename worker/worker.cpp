@@ -213,9 +213,14 @@ int worker::run() {
   // Before the slots start their handler threads, which run programs: those
   // must not inherit these signals blocked. One that came while starting is handled now.
   release_stop_signals();
-  self.open_slots_on(loop);
-  control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness}, self.events());
+  // The control channel goes first, so the broker hears HELLO, and this process's
+  // incarnation, before the slots' READY.
+  std::uint64_t incarnation = 0;
+  while (incarnation == 0) randombytes_buf(&incarnation, sizeof incarnation);
+  control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness, incarnation},
+                          self.events());
   self.control = &control;
+  self.open_slots_on(loop);
   self.env.progress = [&control](const progress_msg& p) { control.send_progress(p); };
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
             self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
