@@ -60,6 +60,17 @@ bool broker::refuse_if_unusable(const peer& p, const submit_msg& m) {
 bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::string& route) {
   const bool exec = m.task == exec_task;
   if (workers_.slot_count() == 0 || workers_.can_serve(route)) return false;
+  // Just after a start (a restart, above all), the workers that run it may not have
+  // announced themselves yet: the task is not failed for a name the broker has not
+  // heard yet, but refused as busy until they have had time to.
+  const auto settle = millis(cfg_.heartbeat_ms * (cfg_.liveness + 1));
+  if (const auto up = clock_.now() - stats_.started; up < settle) {
+    const auto left = std::chrono::duration_cast<millis>(settle - up).count();
+    ++stats_.busy_replies;
+    reply(p, busy_msg{m.id, tasks_.queue().size(), queue_limit(), workers_.slot_count(),
+                      static_cast<std::uint32_t>(std::max<long>(left, 100)), "starting"});
+    return true;
+  }
   if (exec)
     refuse(p, m.id, "not_allowed", "no connected worker allows " + m.argv[0] + "; start one with argon-worker --allow-exec PATTERN");
   else
