@@ -29,7 +29,8 @@ TEST_CASE("a task goes only to the worker that announced its name") {
   REQUIRE(f.wait_for_slots(2));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   for (int i = 0; i < 3; ++i) {
-    const std::string id = "r" + std::to_string(i);
+    std::string id = "r";
+    id += std::to_string(i);
     c.send(role::client, submit(id, "resize"), "img");
     auto t = resize.task();
     REQUIRE(t);
@@ -57,6 +58,24 @@ TEST_CASE("a queued task waits for its worker while other tasks pass it") {
   auto next = resize.task();
   REQUIRE(next);
   CHECK(std::get<task_msg>(next->content).id == "r-waits");
+}
+
+TEST_CASE("just after the broker starts, a task no announced worker runs gets BUSY starting, not unknown_task") {
+  fixture f(0, 1000, 3, false);  // start-up window: (3 + 1) x 1,000 ms of the fake clock
+  slot_peer echo(f, "E", "e1", names({"echo"}));
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1", "resize"), "");
+  auto m = reply_to(f, c);
+  REQUIRE(m);
+  auto* busy = std::get_if<busy_msg>(&m->content);
+  REQUIRE(busy);
+  CHECK(busy->reason == "starting");
+  CHECK(busy->retry_after_ms == 4000);
+  f.clk.advance(4001ms);  // the workers have had their time: the name is unknown
+  c.send(role::client, submit("t2", "resize"), "");
+  auto fm = failed_of(reply_to(f, c));
+  CHECK(fm.kind == "unknown_task");
 }
 
 TEST_CASE("a task no connected worker runs fails at once as unknown_task") {

@@ -24,12 +24,16 @@ using namespace std::chrono_literals;
 
 // A broker on a free loopback port with a loop the test pumps.
 struct fixture {
-  explicit fixture(std::size_t queue_limit = 0, std::size_t heartbeat_ms = 1000, std::size_t liveness = 100000) {
+  // settled: the fake clock moves past the broker's start-up window, in which a
+  // task no announced worker runs gets BUSY starting rather than unknown_task.
+  explicit fixture(std::size_t queue_limit = 0, std::size_t heartbeat_ms = 1000, std::size_t liveness = 100000,
+                   bool settled = true) {
     cfg.bind = "tcp://127.0.0.1:*";
     cfg.queue_limit = queue_limit;
     cfg.heartbeat_ms = heartbeat_ms;  // short in tests that need the tick; time itself is the fake clock
     cfg.liveness = liveness;          // by default workers outlive any fake-clock jump
     b = std::make_unique<broker::broker>(cfg, clk, loop.get());
+    if (settled) clk.advance(std::chrono::milliseconds(heartbeat_ms * (liveness + 1)));
   }
   // Runs the loop until pred() holds (or 5 s pass); returns pred().
   bool pump_until(const std::function<bool()>& pred) {
