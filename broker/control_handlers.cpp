@@ -114,6 +114,12 @@ void broker::expire_workers() {
     return;
   }
   for (auto& id : workers_.expired(clock_.now(), limit)) {
+    const worker_record* w = workers_.get(id);
+    if (w && !w->watched) {
+      log::info("forgot the {} slot(s) of worker {}: it never said HELLO within the liveness limit", w->slots, id);
+      workers_.remove_worker(id);
+      continue;
+    }
     announce_left(id, "expired");
     lose_worker(id, "no heartbeat within the liveness limit");
   }

@@ -207,6 +207,10 @@ std::vector<std::string> worker_registry::expired(common::time_point now, common
     if (now - w->last_seen <= limit) break;  // the rest were seen more recently
     out.push_back(w->id);
   }
+  // Slots whose worker never said HELLO (it died before, or its READYs came after it
+  // was forgotten) would stay counted for ever; they run nothing, so they just go.
+  for (const auto& [id, w] : workers_)
+    if (!w->watched && now - w->last_seen > limit) out.push_back(id);
   return out;
 }
 

@@ -109,7 +109,8 @@ class worker_registry {
   [[nodiscard]] worker_record* by_control(std::string_view control_id);
   // Notes a sign of life from a worker; false if no such worker is known.
   bool touch(std::string_view worker_id, common::time_point now);
-  // Watched workers silent for longer than limit, oldest first.
+  // Watched workers silent for longer than limit, oldest first; then workers known
+  // only from their slots (never said HELLO) that long.
   [[nodiscard]] std::vector<std::string> expired(common::time_point now, common::millis limit) const;
   // A worker said BYE: its ready slots are forgotten now (their routing ids are
   // returned, to be told), its busy ones after their task.

@@ -236,3 +236,21 @@ TEST_CASE("a broker that was itself paused does not expire workers whose heartbe
   CHECK(f.b->snapshot().slots == 0);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("slots of a worker that never says HELLO are forgotten after the liveness limit; a watched worker's stay") {
+  fixture f(0, 10, 3);
+  control_peer control(f, "W1");
+  slot_peer watched(f, "W1", "s1");
+  f.controlled.insert("W9");  // no HELLO for W9: its READY came after it was forgotten, or it died first
+  slot_peer orphan(f, "W9", "s9");
+  REQUIRE(f.wait_for_slots(2));
+  for (int i = 0; i < 8 && f.b->snapshot().slots == 2; ++i) {  // ticks at their pace
+    f.clk.advance(10ms);
+    control.send(heartbeat_msg{"W1"});
+    f.settle();
+  }
+  CHECK(f.b->snapshot().slots == 1);  // the orphan's slot, which never had a task, is gone
+  CHECK(f.b->snapshot().workers == 1);
+}
+}

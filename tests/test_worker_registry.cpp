@@ -136,20 +136,21 @@ TEST_CASE("a routing id reused by another worker moves to that worker") {
 }
 
 TEST_SUITE("unit") {
-TEST_CASE("workers with a control channel expire oldest first after silence; slots alone never do") {
+TEST_CASE("workers with a control channel expire oldest first after silence; slots alone too, after the watched") {
   argon::common::fake_clock clk;
   worker_registry r;
   r.hello("A", "wA", clk.now());
   clk.advance(std::chrono::milliseconds(500));
   r.hello("B", "wB", clk.now());
-  r.mark_ready("c.0", "C");  // no control channel: cannot be judged
+  r.mark_ready("c.0", "C");  // no control channel: forgotten once silent, after the watched ones
+  r.touch("C", clk.now());
   clk.advance(std::chrono::milliseconds(2600));
   CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"A"});
   r.touch("A", clk.now());  // a sign of life moves A to the back
   clk.advance(std::chrono::milliseconds(500));
-  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B"});
+  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B", "C"});
   clk.advance(std::chrono::milliseconds(10000));
-  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B", "A"});
+  CHECK(r.expired(clk.now(), argon::common::millis(3000)) == std::vector<std::string>{"B", "A", "C"});
   CHECK_FALSE(r.touch("nobody", clk.now()));
 }
 
