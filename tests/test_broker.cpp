@@ -180,19 +180,26 @@ TEST_CASE("a result from a slot the broker does not know is dropped, and the slo
   CHECK(f.b->snapshot().busy_slots == 0);
 }
 
+// Worker W1 (incarnation 42) with one slot, and a task of max_attempts 1 sent to
+// that slot, whose socket is then closed with the TASK unread.
+struct task_lost_on_the_way {
+  task_lost_on_the_way() {
+    control.send(hello_msg{"W1", 1, "test", 42});
+    auto first = std::make_unique<slot_peer>(f, "W1", "s1");
+    REQUIRE(f.wait_for_slots(1));
+    submit_msg once = submit("t1");
+    once.max_attempts = 1;
+    c.send(role::client, once, "in");
+    REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
+  }  // first goes: the TASK dies with the socket it was sent to
+  fixture f;                                              // the broker
+  control_peer control{f, "W1", false};                   // W1's control channel
+  test::raw_peer c{f.b->endpoint(), nullptr, nullptr};    // the client
+};
+
 TEST_CASE("a slot that says READY before its TASK reached it gets the task back without it using an attempt") {
-  fixture f;
-  control_peer control(f, "W1", false);
-  control.send(hello_msg{"W1", 1, "test", 42});
-  auto first = std::make_unique<slot_peer>(f, "W1", "s1");
-  REQUIRE(f.wait_for_slots(1));
-  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
-  submit_msg once = submit("t1");
-  once.max_attempts = 1;
-  c.send(role::client, once, "in");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
-  first.reset();  // the TASK dies with the socket it was sent to, unread
-  slot_peer second(f, "W1", "s1");  // the same slot on a new socket, same process
+  task_lost_on_the_way rig;
+  slot_peer second(rig.f, "W1", "s1");  // the same slot on a new socket, same process
   auto t = second.task();
   REQUIRE(t);
   auto* task = std::get_if<task_msg>(&t->content);
@@ -200,28 +207,17 @@ TEST_CASE("a slot that says READY before its TASK reached it gets the task back 
   CHECK(task->id == "t1");
   CHECK(task->attempt == 1);  // the first never happened
   second.done("t1", "out");
-  auto r = reply_to(f, c);
+  auto r = reply_to(rig.f, rig.c);
   REQUIRE(r);
   CHECK(std::holds_alternative<result_msg>(r->content));
 }
 
 TEST_CASE("after the worker process restarted (a new incarnation), READY while running uses up the attempt") {
-  fixture f;
-  control_peer control(f, "W1", false);
-  control.send(hello_msg{"W1", 1, "test", 42});
-  auto first = std::make_unique<slot_peer>(f, "W1", "s1");
-  REQUIRE(f.wait_for_slots(1));
-  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
-  submit_msg once = submit("t1");
-  once.max_attempts = 1;
-  c.send(role::client, once, "in");
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
-  first.reset();
-  control.send(hello_msg{"W1", 1, "test", 43});  // the process started over: the task may have run
-  REQUIRE(f.pump_until([&] { return f.b->snapshot().workers == 1; }));
-  f.settle();
-  slot_peer second(f, "W1", "s1");
-  auto r = reply_to(f, c);
+  task_lost_on_the_way rig;
+  rig.control.send(hello_msg{"W1", 1, "test", 43});  // the process started over: the task may have run
+  rig.f.settle();
+  slot_peer second(rig.f, "W1", "s1");
+  auto r = reply_to(rig.f, rig.c);
   REQUIRE(r);
   auto* failed = std::get_if<failed_msg>(&r->content);
   REQUIRE(failed);

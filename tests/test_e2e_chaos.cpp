@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "argon/client.hpp"
+#include "outcome_ledger.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -26,25 +27,6 @@ namespace {
 
 const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
-// Every outcome the client reported, by task id.
-struct ledger {
-  void record(const std::string& input, const result& r) {
-    std::lock_guard lock(mutex);
-    ++outcomes[r.id()];
-    if (r.ok() && r.value() == input) ++done;
-    else if (!r.ok() && r.error_kind() == "worker_lost") ++lost;
-    else other.push_back(r.id() + ": " + (r.ok() ? "wrong output " + r.value() : r.error_kind() + " " + r.error_message()));
-  }
-  std::size_t resolved() {
-    std::lock_guard lock(mutex);
-    return done + lost + other.size();
-  }
-  std::mutex mutex;                           // the client calls back on its I/O thread
-  std::map<std::string, int> outcomes;        // outcomes seen per task id
-  std::size_t done = 0;                       // completed with the right output
-  std::size_t lost = 0;                       // failed as worker_lost
-  std::vector<std::string> other;             // anything else: a defect
-};
 
 int chaos_seconds() {
   const char* s = std::getenv("ARGON_CHAOS_SECONDS");
@@ -83,7 +65,7 @@ TEST_CASE("chaos: 2,000 tasks while workers are killed and frozen at random; eac
   o.broker = sys.endpoint;
   o.insecure = true;
   client c(o);
-  ledger book;
+  outcome_ledger book("worker_lost");
   std::mt19937 rng(20261125);
   const int tasks = 2000;
   for (int i = 0; i < tasks; ++i) {

@@ -23,6 +23,7 @@
 
 #include "argon/client.hpp"
 #include "codec.hpp"
+#include "outcome_ledger.hpp"
 #include "raw_peer.hpp"
 #include "system.hpp"
 
@@ -34,23 +35,6 @@ namespace {
 
 const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
-// Outcomes the client reported, by task input (each input is unique).
-struct ledger {
-  void record(const std::string& input, const result& r) {
-    std::lock_guard lock(mutex);
-    ++outcomes[input];
-    if (r.ok() && r.value() == input) ++done;
-    else failures.push_back(input + ": " + (r.ok() ? "wrong output " + r.value() : r.error_kind() + " " + r.error_message()));
-  }
-  std::size_t resolved() {
-    std::lock_guard lock(mutex);
-    return done + failures.size();
-  }
-  std::mutex mutex;                      // the client calls back on its I/O thread
-  std::map<std::string, int> outcomes;   // outcomes per input
-  std::size_t done = 0;                  // completed with their own input as output
-  std::vector<std::string> failures;     // anything else
-};
 
 client_options insecure_client(const argon_system& sys) {
   client_options o;
@@ -72,7 +56,7 @@ TEST_CASE("workers stopped with SIGTERM over and over: every task of max_attempt
   std::vector<child_process*> live{&sys.add_worker(2, worker_args), &sys.add_worker(2, worker_args)};
   REQUIRE(sys.wait_for_slots(4));
   client c(insecure_client(sys));
-  ledger book;
+  outcome_ledger book;
   std::mt19937 rng(20261201);
   const int tasks = 600;
   int sent = 0, stopped = 0;
@@ -97,8 +81,8 @@ TEST_CASE("workers stopped with SIGTERM over and over: every task of max_attempt
   MESSAGE("workers stopped with SIGTERM: " << stopped << "; tasks done: " << book.done);
   std::lock_guard lock(book.mutex);
   CHECK(book.outcomes.size() == tasks);
-  for (auto& [input, n] : book.outcomes) CHECK_MESSAGE(n == 1, input << " had " << n << " outcomes");
-  for (auto& f : book.failures) FAIL_CHECK(f);
+  for (auto& [id, n] : book.outcomes) CHECK_MESSAGE(n == 1, id << " had " << n << " outcomes");
+  for (auto& f : book.other) FAIL_CHECK(f);
   CHECK(book.done == tasks);
   std::map<std::string, int> ran;
   std::istringstream record(read_file(runs));

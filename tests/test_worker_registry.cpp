@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "worker_registry.hpp"
 
@@ -11,6 +12,11 @@ namespace {
 
 // The best ready slot of any worker, marked busy; null when none is ready.
 slot* take_any(worker_registry& r) { return r.take_ready_if([](const worker_record&) { return true; }); }
+
+// Marks n slots of worker w ready, named "<lower-case w>.<i>": "a.0", "a.1" ...
+void ready_slots(worker_registry& r, const std::string& w, int n) {
+  for (int i = 0; i < n; ++i) r.mark_ready(std::string(1, static_cast<char>(std::tolower(w[0]))) + "." + std::to_string(i), w);
+}
 
 // Registers each worker's control channel, so its slots may be offered work.
 void watch(worker_registry& r, std::initializer_list<const char*> workers) {
@@ -60,9 +66,7 @@ TEST_CASE("the worker with the fewest busy slots gets the next task") {
 TEST_CASE("ties go to the least recently used slot") {
   worker_registry r;
   watch(r, {"A"});
-  r.mark_ready("a.0", "A");
-  r.mark_ready("a.1", "A");
-  r.mark_ready("a.2", "A");
+  ready_slots(r, "A", 3);
   slot* first = take_any(r);
   CHECK(first->routing_id == "a.0");
   r.mark_ready("a.0", "A");  // done: back to the end of the line
@@ -111,9 +115,7 @@ TEST_CASE("a slot is offered work only while its worker has a control channel") 
 TEST_CASE("BYE forgets the idle slots and names them, so each can be told") {
   worker_registry r;
   watch(r, {"A"});
-  r.mark_ready("a.0", "A");
-  r.mark_ready("a.1", "A");
-  r.mark_ready("a.2", "A");
+  ready_slots(r, "A", 3);
   slot* busy = take_any(r);
   REQUIRE(busy);
   auto idle = r.retire("A");
