@@ -9,7 +9,6 @@
 
 #include <cstdlib>
 #include <deque>
-#include <fstream>
 #include <future>
 
 #include "argon/client.hpp"
@@ -20,13 +19,6 @@ using namespace argon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
 
 // Runs n echo tasks keeping 64 in flight (within the queue limit, so none is refused
 // as busy); returns the seconds taken, or -1 if one failed.
@@ -45,16 +37,6 @@ double run_tasks(client& c, int n) {
   while (!window.empty()) collect();
   if (ok != n) return -1;
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Under AddressSanitizer freed memory waits in a quarantine of 256 MiB by default,
-// which the event churn fills; a small one keeps the memory bound about the broker.
-void shrink_sanitizer_quarantine() {
-#if defined(__SANITIZE_ADDRESS__)
-  const char* given = std::getenv("ASAN_OPTIONS");
-  const std::string opts = std::string(given ? given : "") + (given && *given ? ":" : "") + "quarantine_size_mb=16";
-  setenv("ASAN_OPTIONS", opts.c_str(), 1);
-#endif
 }
 
 }  // namespace

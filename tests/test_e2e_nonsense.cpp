@@ -33,7 +33,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <future>
 #include <map>
 #include <random>
@@ -61,15 +60,6 @@ constexpr auto round_length = 1000ms;         // how long each round throws
 int round_count() {
   const char* env = std::getenv("ARGON_NONSENSE_ROUNDS");
   return env && std::atoi(env) > 0 ? std::atoi(env) : default_rounds;
-}
-
-// VmRSS of a process in KiB, from /proc; -1 if it cannot be read.
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
 }
 
 std::string header(common::role r, const common::body& b) { return common::encode_header(r, b).to_string(); }
@@ -328,15 +318,6 @@ common::status_reply_msg after_fakes_expire(client& c, hostile_peers& h) {
     s = c.status();
   }
   return s;
-}
-
-// ASan keeps freed memory in a quarantine of up to 256 MiB, which would count as
-// growth; the broker started by this test gets a small one, so VmRSS measures the
-// broker's own memory. Without ASan the variable is read by nobody.
-void shrink_sanitizer_quarantine() {
-  const char* old = std::getenv("ASAN_OPTIONS");
-  std::string opts = old ? std::string(old) + ":" : "";
-  setenv("ASAN_OPTIONS", (opts + "quarantine_size_mb=16").c_str(), 1);
 }
 
 }  // namespace

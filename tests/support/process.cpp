@@ -170,4 +170,19 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+void shrink_sanitizer_quarantine() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* given = std::getenv("ASAN_OPTIONS");
+  const std::string opts = std::string(given ? given : "") + (given && *given ? ":" : "") + "quarantine_size_mb=16";
+  setenv("ASAN_OPTIONS", opts.c_str(), 1);
+#endif
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
 }  // namespace argon::test

@@ -70,4 +70,13 @@ class temp_dir {
 // Reads a whole file ("" if missing).
 std::string read_file(const std::string& path);
 
+// VmRSS of a process in KiB, from /proc; -1 if it cannot be read.
+long rss_kib(pid_t pid);
+
+// Under AddressSanitizer freed memory waits in a quarantine of 256 MiB by
+// default, which would count as growth in VmRSS; this gives the processes
+// started after it a small one, so their VmRSS measures their own memory.
+// Without AddressSanitizer it does nothing.
+void shrink_sanitizer_quarantine();
+
 }  // namespace argon::test

@@ -4,9 +4,10 @@
 
 namespace argon::test {
 
-raw_peer::raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker)
+raw_peer::raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker, int rcvhwm)
     : socket_(ctx_, zmq::socket_type::dealer) {
   socket_.set(zmq::sockopt::linger, 0);
+  if (rcvhwm > 0) socket_.set(zmq::sockopt::rcvhwm, rcvhwm);
   if (self && broker) common::apply_curve_client(socket_, *self, *broker);
   socket_.connect(endpoint);
 }

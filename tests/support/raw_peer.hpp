@@ -19,8 +19,9 @@ namespace argon::test {
 
 class raw_peer {
  public:
-  // self/broker null = plaintext.
-  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker);
+  // self/broker null = plaintext. rcvhwm: how many messages ZeroMQ may take
+  // off the network for this peer before the test reads them (0: its default, 1000).
+  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker, int rcvhwm = 0);
 
   // Sends the given frames as one message (the empty delimiter is added first).
   void send_frames(const std::vector<std::string>& frames);
