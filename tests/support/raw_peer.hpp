@@ -17,11 +17,18 @@
 
 namespace argon::test {
 
+// How a raw peer's DEALER is set up, besides its keys.
+struct raw_peer_options {
+  int rcvhwm = 0;            // messages ZeroMQ may take off the network before the test reads them; 0: its default, 1000
+  int rcvbuf = 0;            // the kernel's receive buffer in bytes, fixed; 0: the kernel's default, which may grow
+  std::string routing_id{};  // its routing id; "" lets ZeroMQ pick one
+};
+
 class raw_peer {
  public:
-  // self/broker null = plaintext. rcvhwm: how many messages ZeroMQ may take
-  // off the network for this peer before the test reads them (0: its default, 1000).
-  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker, int rcvhwm = 0);
+  // self/broker null = plaintext.
+  raw_peer(const std::string& endpoint, const common::keypair* self, const common::keypair* broker,
+           const raw_peer_options& opts = {});
 
   // Sends the given frames as one message (the empty delimiter is added first).
   void send_frames(const std::vector<std::string>& frames);
