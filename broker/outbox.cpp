@@ -18,7 +18,14 @@ send_status outbox::send(std::string_view to, const body& b, zmq::message_t* pay
 }
 
 delivery outbox::deliver(std::string_view to, const body& b, zmq::message_t* payload, wait_kind kind) {
-  seen_.sent(to, b, payload ? payload->size() : 0);
+  const std::size_t bytes = payload ? payload->size() : 0;
+  const delivery d = hand_over(to, b, payload, kind);
+  if (d != delivery::dropped) seen_.sent(to, b, bytes);  // the trace shows what the peer gets
+  return d;
+}
+
+// To the socket when nothing waits for the peer and the socket takes it; else behind what waits.
+delivery outbox::hand_over(std::string_view to, const body& b, zmq::message_t* payload, wait_kind kind) {
   if (!backlog_.holds(to)) {
     const send_status st = put(to, b, payload);
     if (st == send_status::sent) return delivery::sent;
@@ -30,12 +37,7 @@ delivery outbox::deliver(std::string_view to, const body& b, zmq::message_t* pay
   }
   zmq::message_t owned;
   if (payload) owned.move(*payload);
-  if (!backlog_.push(to, kind, b, std::move(owned), clock_.now())) {
-    ++counts_.dropped;
-    return delivery::dropped;
-  }
-  ++counts_.waited;
-  return delivery::waiting;
+  return backlog_.push(to, kind, b, std::move(owned), clock_.now()) ? delivery::waiting : delivery::dropped;
 }
 
 void outbox::flush() {

@@ -32,13 +32,12 @@
 
 namespace argon::broker {
 
-// How many messages went out and how many could not.
+// How many messages went out and how many could not (what waited or was
+// dropped by the client backlog, it counts itself).
 struct outbox_counts {
   std::uint64_t sent = 0;         // messages handed to the socket, at once or after waiting
   std::uint64_t unreachable = 0;  // not sent: the peer had disconnected (EHOSTUNREACH)
   std::uint64_t would_block = 0;  // not sent by send(): the peer's queue was full (EAGAIN)
-  std::uint64_t waited = 0;       // delivered into the client backlog, the socket being full for that peer
-  std::uint64_t dropped = 0;      // not sent by deliver(): past the backlog's bound for its kind
 };
 
 // What deliver() did with a message.
@@ -72,6 +71,7 @@ class outbox {
   [[nodiscard]] const outbox_counts& counts() const { return counts_; }
 
  private:
+  delivery hand_over(std::string_view to, const common::body& b, zmq::message_t* payload, wait_kind kind);
   common::send_status put(std::string_view to, const common::body& b, zmq::message_t* payload);
   void log_failure(common::send_status st, const common::body& b) const;
 
