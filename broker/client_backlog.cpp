@@ -69,13 +69,14 @@ bool client_backlog::replace_progress(peer_backlog& p, const body& b, std::size_
   return true;
 }
 
+// Passing the bound is logged once until the peer has caught up, however often it goes back and forth.
 void client_backlog::charge(const std::string& peer, peer_backlog& p, std::size_t cost) {
-  const bool was_under = p.bytes < bound_;
   p.bytes += cost;
   bytes_ += cost;
-  if (was_under && p.bytes >= bound_)
-    log::warn("peer {} has {} bytes waiting for it, past --client-backlog-bytes {}: its new tasks are refused as busy "
-              "(client_slow) until it reads", monitor::short_peer(peer), p.bytes, bound_);
+  if (p.warned || p.bytes < bound_) return;
+  p.warned = true;
+  log::warn("peer {} has {} bytes waiting for it, past --client-backlog-bytes {}: its new tasks are refused as busy "
+            "(client_slow) until it reads", monitor::short_peer(peer), p.bytes, bound_);
 }
 
 void client_backlog::pop_front(peer_backlog& p) {
@@ -119,8 +120,9 @@ std::size_t client_backlog::offer(peer_map::iterator it, time_point now, const s
     ++sent;
   }
   if (p.queue.empty()) {
-    if (p.dropped) log::info("peer {} has read everything that waited for it; {} message(s) to it were dropped meanwhile",
-                             monitor::short_peer(it->first), p.dropped);
+    if (p.warned || p.dropped)
+      log::info("peer {} has read everything that waited for it; {} message(s) to it were dropped meanwhile",
+                monitor::short_peer(it->first), p.dropped);
     close(it);
     return sent;
   }

@@ -118,6 +118,7 @@ class client_backlog {
     common::millis backoff{0};                                // wait after a try that sent nothing
     due_order::iterator due;                                  // its place in due_
     std::uint64_t dropped = 0;                                // messages dropped since it last caught up
+    bool warned = false;                                      // its passing the bound was logged since it last caught up
   };
   using peer_map = std::unordered_map<std::string, peer_backlog, string_hash, std::equal_to<>>;
 
