@@ -25,7 +25,7 @@
 //   are under the bound; past it, it is dropped. So a client that sends
 //   without reading is still answered, BUSY client_slow, for as many
 //   SUBMITs as one bound of replies holds, however large its outcomes.
-// What waits for one peer thus stays under twice the bound plus one reply,
+// What waits for one peer thus stays under twice the bound plus a message,
 // plus the outcomes of the tasks it had in flight when it passed the bound.
 #pragma once
 
