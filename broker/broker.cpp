@@ -25,6 +25,11 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
       tasks_(clk, {millis(cfg.result_ttl_ms), cfg.result_bytes_limit}, out_, seen_, stats_), heartbeat_(loop, [this] { tick(); }),
       deadline_timer_(loop, [this] {
         expire_deadlines();
+        flush_outbox();
+        watch_->drain();
+      }),
+      retry_timer_(loop, [this] {
+        flush_outbox();
         watch_->drain();
       }) {
   stats_.started = last_tick_ = clock_.now();
@@ -37,13 +42,13 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.set(zmq::sockopt::linger, 0);
   router_.set(zmq::sockopt::router_mandatory, 1);
   router_.set(zmq::sockopt::router_handover, 1);
-  router_.set(zmq::sockopt::sndhwm, 100000);
-  router_.set(zmq::sockopt::rcvhwm, 100000);
+  router_.set(zmq::sockopt::sndhwm, peer_queue_messages);
+  router_.set(zmq::sockopt::rcvhwm, peer_queue_messages);
   // Frames somewhat over a limit get a clear answer from the broker; libzmq drops the
   // connection of a peer whose frame is more than four times over.
   router_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(frame_limit()));
   router_.bind(cfg_.bind);
-  watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { return read_one(); });
+  watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { return read_one(); }, [this] { flush_outbox(); });
   if (!cfg_.monitor.empty())
     seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
   // Always: running out of file descriptors must be logged with or without CURVE.
@@ -170,6 +175,16 @@ void broker::arm_deadline_timer() {
   deadline_timer_.start(std::max(wait, millis(0)));
 }
 
+// Offers what waits for slow clients, and sets the retry timer for the next one due.
+void broker::flush_outbox() {
+  out_.flush();
+  if (const auto next = out_.next_retry())
+    retry_timer_.start(std::max(std::chrono::ceil<millis>(*next - clock_.now()), millis(0)));
+  else
+    retry_timer_.stop();
+  check_drained();
+}
+
 void broker::drain(std::function<void()> on_drained) {
   draining_ = true;
   on_drained_ = std::move(on_drained);
@@ -179,7 +194,7 @@ void broker::drain(std::function<void()> on_drained) {
 }
 
 void broker::check_drained() {
-  if (!draining_ || !on_drained_ || tasks_.size() != 0) return;
+  if (!draining_ || !on_drained_ || tasks_.size() != 0 || out_.backlog().peers() != 0) return;
   router_.set(zmq::sockopt::linger, 1000);  // let the last results leave before the socket closes
   auto done = std::move(on_drained_);
   on_drained_ = nullptr;

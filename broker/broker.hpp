@@ -8,7 +8,9 @@
 // sends can stop the broker. A task is owned by the task table from SUBMIT
 // until its outcome is sent, so it is never lost between structures; the
 // handlers ask the table to change a task and never change one themselves.
-// Everything the broker sends goes through one outbox.
+// Everything the broker sends goes through one outbox; what a client cannot
+// take yet waits there, and is sent again after each batch of reads, on
+// each tick and when the outbox's retry time comes.
 #pragma once
 
 #include <functional>
@@ -35,6 +37,11 @@
 
 namespace argon::broker {
 
+// Messages ZeroMQ queues per connection in each direction (ZMQ_SNDHWM,
+// ZMQ_RCVHWM). A count, not bytes, so it is kept small: what does not fit
+// waits in the outbox, where it is counted in bytes.
+inline constexpr int peer_queue_messages = 100;
+
 class broker {
  public:
   broker(const config& cfg, common::clock& clk, uv_loop_t* loop);
@@ -49,10 +56,13 @@ class broker {
   // The monitor stream's endpoint as bound ("" without --monitor).
   [[nodiscard]] std::string monitor_endpoint() const { return seen_.feed_endpoint(); }
   // Stops taking new tasks (BUSY "draining") and calls on_drained once every
-  // accepted task has had its outcome sent. Queued tasks still run.
+  // accepted task has had its outcome sent, and nothing waits for a slow
+  // client any more. Queued tasks still run.
   void drain(std::function<void()> on_drained);
   // Tasks accepted whose outcome has not been sent yet.
   [[nodiscard]] std::size_t unfinished() const { return tasks_.size(); }
+  // Clients that messages wait for, because they read too slowly.
+  [[nodiscard]] std::size_t clients_behind() const { return out_.backlog().peers(); }
   // The task table, for tests of its invariants.
   [[nodiscard]] const task_table& tasks() const { return tasks_; }
   [[nodiscard]] const worker_registry& workers() const { return workers_; }
@@ -70,7 +80,7 @@ class broker {
   void handle(common::frames& f);
   void route(const peer& p, common::message& m);
   bool allowed(const peer& p, common::role from, common::command c);
-  void reply(const peer& p, const common::body& b) { out_.send(p.id, b); }
+  void reply(const peer& p, const common::body& b) { out_.deliver(p.id, b, nullptr, wait_kind::reply); }
   void reply_error(const peer& p, const std::string& kind, const std::string& text);
 
   // client commands (client_handlers.cpp)
@@ -78,14 +88,15 @@ class broker {
   void on_cancel(const peer& p, const common::cancel_msg& m);
   void on_status(const peer& p, const common::status_msg& m);
   [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
-  bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes);
+  bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes, bool slot_free);
   void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
   bool refuse_if_unserved(const peer& p, const common::submit_msg& m, const std::string& route);
 
-  // deadlines and drain (broker.cpp)
+  // deadlines, the outbox's retries and drain (broker.cpp)
   void expire_deadlines();
   void arm_deadline_timer();
+  void flush_outbox();
   void check_drained();
 
   // worker control channel and liveness (control_handlers.cpp)
@@ -117,11 +128,11 @@ class broker {
   std::unique_ptr<zap_handler> zap_;  // CURVE key check; null when insecure
   zmq::socket_t router_;        // the one endpoint
   observer seen_{clock_};       // worker details for STATUS, and the monitor stream's hooks
-  outbox out_{router_, seen_};  // the one way onto router_
+  outbox out_{router_, seen_, clock_, cfg_.client_backlog_bytes};  // the one way onto router_
   stats stats_;                 // counters and averages
   task_table tasks_;            // every task not yet answered, its queue, deadlines and slot
   bool draining_ = false;       // shutting down: new SUBMITs get BUSY "draining"
-  std::function<void()> on_drained_;  // called once when draining and nothing is unfinished
+  std::function<void()> on_drained_;  // called once when draining and nothing is unfinished or waiting
   worker_registry workers_;     // slots and who is ready
   log_limiter error_log_{20};   // protocol errors logged per second at most
   std::unique_ptr<common::zmq_watch> watch_;  // loop watch on router_
@@ -129,6 +140,7 @@ class broker {
   common::time_point last_tick_;  // when the heartbeat tick last ran
   common::timer heartbeat_;     // liveness tick
   common::timer deadline_timer_;  // fires at the soonest task deadline
+  common::timer retry_timer_;   // fires when the outbox next offers what waits for slow clients
 };
 
 }  // namespace argon::broker

@@ -21,7 +21,7 @@ void broker::on_submit(const peer& p, submit_msg& m, zmq::message_t& payload) {
     return;
   }
   const bool slot_free = workers_.ready_count() > 0 && tasks_.queue().empty() && !draining_;
-  if (!slot_free && refuse_if_busy(p, m, payload.size())) return;
+  if (refuse_if_busy(p, m, payload.size(), slot_free)) return;
   std::string route = route_of(m.task, m.argv.empty() ? std::string_view() : std::string_view(m.argv[0]));
   if (refuse_if_unserved(p, m, route)) return;
   const task& t = tasks_.add(p.id, m, payload, std::move(route));
@@ -79,19 +79,25 @@ bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::s
   return true;
 }
 
-// Answers BUSY when the queue cannot take one more task. Nothing is stored.
-bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t bytes) {
+// Answers BUSY when the broker takes no new tasks (draining), this client
+// has more waiting for it than --client-backlog-bytes, or the queue cannot
+// take one more task. Nothing is stored.
+bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t bytes, bool slot_free) {
   const std::size_t limit = queue_limit();
   const std::size_t depth = tasks_.queue().size();
   std::string reason;
   if (draining_) reason = "draining";
+  else if (out_.over_bound(p.id)) reason = "client_slow";
+  else if (slot_free) return false;
   else if (workers_.slot_count() == 0 && cfg_.queue_limit == 0) reason = "no_workers";
   else if (depth >= limit) reason = "queue_full";
   else if (tasks_.queue().bytes() + bytes > cfg_.queue_bytes_limit) reason = "queue_bytes";
   else return false;
   const double slots = static_cast<double>(std::max<std::size_t>(workers_.slot_count(), 1));
   const double run_ms = stats_.run_time.empty() ? 1000.0 : stats_.run_time.value_us() / 1000.0;
-  const double wait_ms = std::clamp(run_ms * static_cast<double>(depth + 1) / slots, 10.0, 600000.0);
+  // How long a slow client takes to read what waits for it is not known here.
+  const double wait_ms = reason == "client_slow" ? 1000.0
+                                                 : std::clamp(run_ms * static_cast<double>(depth + 1) / slots, 10.0, 600000.0);
   ++stats_.busy_replies;
   log::debug("busy ({}): task {} refused at depth {}/{}", reason, m.id, depth, limit);
   reply(p, busy_msg{m.id, depth, limit, workers_.slot_count(), static_cast<std::uint32_t>(std::lround(wait_ms)), reason});

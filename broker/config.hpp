@@ -20,6 +20,7 @@ struct config {
   std::size_t liveness = 3;                     // missed heartbeats before a worker is declared dead
   std::size_t result_ttl_ms = 60000;            // finished tasks' outcomes are kept this long
   std::size_t result_bytes_limit = 64u << 20;   // bytes of kept outcomes at most (oldest go first)
+  std::size_t client_backlog_bytes = 64u << 20; // bytes waiting for one client before its SUBMITs get BUSY client_slow
   std::string monitor;                          // XPUB endpoint of the monitor stream; "" = none
 };
 

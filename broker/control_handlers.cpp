@@ -76,7 +76,7 @@ void broker::on_progress(const peer& p, const progress_msg& m) {
   for (slot* s : w->members) {
     if (!s->running || s->running->id != m.id) continue;
     seen_.task_progress(m.id, m.percent, m.message);
-    out_.send(s->running->client, m);
+    out_.deliver(s->running->client, m, nullptr, wait_kind::progress);
     return;
   }
   log::debug("dropped progress for task {} from worker {}: it does not run that task (it finished or moved)", m.id, w->id);
@@ -94,7 +94,7 @@ void broker::tick() {
     lose_worker(id, "its control channel disconnected");
   }
   dispatch();
-  check_drained();
+  flush_outbox();
   tasks_.check(workers_);
   watch_->drain();  // these sends can consume the ROUTER's edge: read what came meanwhile
 }

@@ -33,6 +33,7 @@ struct flags {
   std::size_t liveness = 3;         // --liveness
   double result_ttl = 60;           // --result-ttl, seconds
   std::size_t result_bytes = 64u << 20;  // --result-bytes
+  std::size_t client_backlog_bytes = 64u << 20;  // --client-backlog-bytes
   double drain_timeout = 30;        // --drain-timeout, seconds
   std::string monitor;              // --monitor
 };
@@ -51,6 +52,8 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--liveness", f.liveness, "Missed heartbeats before a worker is declared dead (default 3)")->check(CLI::Range(1, 100));
   app.add_option("--result-ttl", f.result_ttl, "Seconds a finished task's outcome is kept for a resubmission or a client that was away (default 60)")->check(CLI::Range(0.0, 86400.0));
   app.add_option("--result-bytes", f.result_bytes, "Bytes of kept outcomes at most; the oldest go first (default 64 MiB)");
+  app.add_option("--client-backlog-bytes", f.client_backlog_bytes,
+                 "Bytes that may wait for a client that does not read before its new tasks are refused as busy (default 64 MiB)");
   app.add_option("--drain-timeout", f.drain_timeout, "On SIGTERM/SIGINT, seconds to wait for accepted tasks to finish (default 30)")->check(CLI::Range(0.0, 86400.0));
   app.add_option("--monitor", f.monitor, "Publish monitor events on this endpoint (tcp://host:port or host:port) for argon-monitor");
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
@@ -71,6 +74,7 @@ broker::config make_config(const flags& f) {
   cfg.liveness = f.liveness;
   cfg.result_ttl_ms = static_cast<std::size_t>(f.result_ttl * 1000);
   cfg.result_bytes_limit = f.result_bytes;
+  cfg.client_backlog_bytes = f.client_backlog_bytes;
   if (!f.monitor.empty()) cfg.monitor = common::normalize_endpoint(f.monitor);
   return cfg;
 }
@@ -97,8 +101,9 @@ class shutdown {
 
  private:
   void give_up() {
-    common::log::note("drain timeout: stopping with {} task(s) unfinished; their clients resubmit them to the next broker",
-                      broker_.unfinished());
+    common::log::note("drain timeout: stopping with {} task(s) unfinished and {} client(s) not having read what waits "
+                      "for them; they resubmit their unfinished tasks to the next broker",
+                      broker_.unfinished(), broker_.clients_behind());
     uv_stop(loop_);
   }
   uv_loop_t* loop_;          // the loop to stop

@@ -57,7 +57,7 @@ bool task_table::answer_known(std::string_view client, std::string_view id) {
   log::info("task {} was submitted again after it finished; its kept outcome is sent again", id);
   zmq::message_t output;
   output.copy(f->output);  // shares the buffer; the kept one stays
-  out_.send(client, f->outcome, &output);
+  out_.deliver(client, f->outcome, &output, wait_kind::reply);
   return true;
 }
 
@@ -133,7 +133,7 @@ void task_table::finish(task& t, const body& outcome, zmq::message_t* output) {
   zmq::message_t kept;
   if (output) kept.copy(*output);  // shares the buffer; the send below moves the original
   seen_.task_finished(t, outcome);  // before the unlink: it names the worker that ran it
-  out_.send(t.client, outcome, output);
+  out_.deliver(t.client, outcome, output, wait_kind::outcome);
   outcomes_.put(t.key, outcome, std::move(kept), clock_.now());
   erase(t);
 }

@@ -18,8 +18,9 @@
 //   task, until its DONE comes.
 //
 // Every task finishes through finish(): the outcome is counted, reported
-// to the observer, sent to the client through the outbox, and kept in the
-// outcome cache, so a resubmission gets it again instead of a second run.
+// to the observer, delivered to the client through the outbox (where it
+// waits while the client is behind), and kept in the outcome cache, so a
+// resubmission gets it again instead of a second run.
 //
 // Invariants (violations() lists any that fail; builds with
 // ARGON_CHECK_INVARIANTS check them after every change): each task is in

@@ -9,10 +9,13 @@
 // commands and so re-arms the edge), or when the socket may not receive now
 // (a REQ socket between a reply and its next request). Reading until
 // EAGAIN instead of asking ZMQ_EVENTS before each message spares a
-// getpid() and a poll() per message inside libzmq. Drains do not nest: a
-// drain() from inside read_one is a no-op, so a read_one that sends must
-// return true, and the running drain reads again. A watch libuv cannot
-// start throws common::system_error.
+// getpid() and a poll() per message inside libzmq. After each batch of
+// reads (all that waited, or at most max_batch messages) drain() calls
+// after_reads, when given, and then reads again, since its sends may have
+// consumed the edge; it stops when a batch finds nothing. Drains do not
+// nest: a drain() from inside read_one or after_reads is a no-op, so a
+// read_one that sends must return true, and the running drain reads again.
+// A watch libuv cannot start throws common::system_error.
 #pragma once
 
 #include <functional>
@@ -25,7 +28,11 @@ namespace argon::common {
 
 class zmq_watch {
  public:
-  zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one);
+  // Most messages read before after_reads runs.
+  static constexpr int max_batch = 256;
+
+  zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one,
+            std::function<void()> after_reads = nullptr);
   zmq_watch(const zmq_watch&) = delete;
   zmq_watch& operator=(const zmq_watch&) = delete;
   ~zmq_watch() = default;
@@ -36,6 +43,7 @@ class zmq_watch {
  private:
   zmq::socket_ref socket_;           // watched socket (owned elsewhere, outlives this)
   std::function<bool()> read_one_;   // takes one message off the socket; false when there was none
+  std::function<void()> after_reads_;  // runs after each batch of reads; may be empty
   bool draining_ = false;            // a drain is running further up the stack
   uv_ptr<uv_poll_t> poll_;           // libuv watch on ZMQ_FD
 };

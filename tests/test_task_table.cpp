@@ -77,7 +77,7 @@ struct fixture {
   zmq::socket_t router;
   std::optional<peer> client, worker_slot, control;
   observer seen{clk};
-  outbox out{router, seen};
+  outbox out{router, seen, clk, 64u << 20};
   stats st;
   worker_registry workers;
   task_table table{clk, {millis(60000), 1 << 20}, out, seen, st};

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <thread>
+#include <vector>
 
 #include "uv_handles.hpp"
 #include "zmq_watch.hpp"
@@ -61,6 +62,29 @@ TEST_CASE("a ping-pong where every read triggers a send never stalls") {
   loop.run();
   CHECK(a_got == rounds);
   CHECK(b_got == rounds);
+}
+
+TEST_CASE("after each batch of reads the watch calls after_reads, then reads what its sends brought") {
+  zmq::context_t ctx;
+  zmq::socket_t a(ctx, zmq::socket_type::pair), b(ctx, zmq::socket_type::pair);
+  a.bind("inproc://batches");
+  b.connect("inproc://batches");
+  const int queued = 2 * zmq_watch::max_batch + 88;
+  for (int i = 0; i < queued; ++i) send_text(a, std::to_string(i));
+  event_loop loop;
+  int got = 0;
+  std::vector<int> seen_at;  // how many had been read at each call of after_reads
+  zmq_watch w(loop.get(), b, [&] {
+    zmq::message_t m;
+    if (!b.recv(m, zmq::recv_flags::dontwait)) return false;
+    ++got;
+    return true;
+  }, [&] {
+    seen_at.push_back(got);
+    if (seen_at.size() == 3) send_text(a, "late");  // as a reply would bring an answer
+  });
+  const int batch = zmq_watch::max_batch;
+  CHECK(seen_at == std::vector<int>{batch, 2 * batch, queued, queued + 1});
 }
 
 TEST_CASE("messages sent from another thread wake the loop") {

@@ -35,6 +35,11 @@ struct fixture {
     b = std::make_unique<broker::broker>(cfg, clk, loop.get());
     if (settled) clk.advance(std::chrono::milliseconds(heartbeat_ms * (liveness + 1)));
   }
+  // A broker with these settings, on a free loopback port.
+  explicit fixture(const broker::config& settings) : cfg(settings) {
+    cfg.bind = "tcp://127.0.0.1:*";
+    b = std::make_unique<broker::broker>(cfg, clk, loop.get());
+  }
   // Runs the loop until pred() holds (or 5 s pass); returns pred().
   bool pump_until(const std::function<bool()>& pred) {
     auto end = std::chrono::steady_clock::now() + 5s;

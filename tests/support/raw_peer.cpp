@@ -8,8 +8,9 @@ raw_peer::raw_peer(const std::string& endpoint, const common::keypair* self, con
                    const raw_peer_options& opts)
     : socket_(ctx_, zmq::socket_type::dealer) {
   socket_.set(zmq::sockopt::linger, 0);
+  if (opts.rcvhwm > 0) socket_.set(zmq::sockopt::rcvhwm, opts.rcvhwm);
+  if (opts.rcvbuf > 0) socket_.set(zmq::sockopt::rcvbuf, opts.rcvbuf);
   if (!opts.routing_id.empty()) socket_.set(zmq::sockopt::routing_id, opts.routing_id);
-  if (opts.receive_hwm > 0) socket_.set(zmq::sockopt::rcvhwm, opts.receive_hwm);
   if (self && broker) common::apply_curve_client(socket_, *self, *broker);
   socket_.connect(endpoint);
 }

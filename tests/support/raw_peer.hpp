@@ -2,9 +2,7 @@
 //
 // It speaks to a running broker with chosen CURVE keys (or none), so tests
 // can play a hostile or confused client or worker and read back exactly
-// what the broker answers. Options give it a routing id of its own (kept
-// across reconnects, as a client's) and a small receive high-water mark (a
-// client that reads slowly).
+// what the broker answers.
 #pragma once
 
 #include <chrono>
@@ -19,10 +17,11 @@
 
 namespace argon::test {
 
-// How a raw_peer's DEALER is set up before it connects.
+// How a raw peer's DEALER is set up, besides its keys.
 struct raw_peer_options {
-  std::string routing_id;  // empty: libzmq's default (the broker picks one per connection)
-  int receive_hwm = 0;     // ZMQ_RCVHWM in messages; 0 keeps libzmq's default
+  int rcvhwm = 0;            // messages ZeroMQ may take off the network before the test reads them; 0: its default, 1000
+  int rcvbuf = 0;            // the kernel's receive buffer in bytes, fixed; 0: the kernel's default, which may grow
+  std::string routing_id{};  // its routing id; "" lets ZeroMQ pick one
 };
 
 class raw_peer {

@@ -24,7 +24,7 @@ std::string letters(std::mt19937_64& rng, std::size_t n) {
 
 slow_reader::slow_reader(const std::string& endpoint, std::uint64_t seed, slow_reader_options opts)
     : opts_(opts), rng_(seed),
-      peer_(endpoint, nullptr, nullptr, {.routing_id = "c-slow-reader", .receive_hwm = opts.receive_hwm}) {
+      peer_(endpoint, nullptr, nullptr, {.rcvhwm = opts.receive_hwm, .routing_id = "c-slow-reader"}) {
   thread_ = std::thread([this] { run(); });
 }
 
