@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <regex>
+#include <thread>
 #include <set>
 
 #include "event_log.hpp"
@@ -135,8 +137,25 @@ TEST_CASE("the live view shows a peer's control bytes escaped, so they cannot re
   REQUIRE(sys.wait_for_slots(1));
   pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--insecure"});
   REQUIRE(view.read_until([](const std::string& o) { return o.find("WORKER") != std::string::npos; }, 10s));
+  const std::string hostile_id = "w\033[2J\033]2;t\007";
   raw_peer stranger(sys.endpoint, nullptr, nullptr);
-  stranger.send(common::role::control, common::hello_msg{"w\033[2J\033]2;t\007", 1, "9.9.9"});
+  stranger.send(common::role::control, common::hello_msg{hostile_id, 1, "9.9.9"});
+  // Its heartbeats keep the stranger listed however slowly the machine runs the rest.
+  std::atomic<bool> beating{true};
+  std::thread beats([&] {
+    while (beating) {
+      stranger.send(common::role::control, common::heartbeat_msg{hostile_id});
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  struct stop_beats {
+    std::atomic<bool>& beating;  // cleared on the way out
+    std::thread& beats;          // joined on the way out
+    ~stop_beats() {
+      beating = false;
+      beats.join();
+    }
+  } stop_on_exit{beating, beats};
   REQUIRE(run(sys.cli("submit", {"fail", "x\033]0;pwned\007\033[2J"}), "", 30s).exit_code == 1);
   const std::string failure = R"(task_error: x\x1b]0;pwned\x07\x1b[2J)";
   const std::string worker = R"(w\x1b[2J\x1b]2;t\x07)";
