@@ -93,8 +93,10 @@ std::vector<std::string> broker_flags() {
   return f;
 }
 
-// docs/operations.md gives no formula for the broker's memory, so this bound is
-// explicit and generous, in KiB, the sum of: 16 MiB for the process (code,
+// The formula under "Memory" in docs/operations.md allows far more for these flags
+// (2 × --client-backlog-bytes per client alone is 128 MiB), since it must hold for a
+// client that never reads; these clients all read in the end, so this bound is
+// tighter, in KiB, the sum of: 16 MiB for the process (code,
 // libraries, libzmq's context and I/O buffers, and what malloc keeps after a free;
 // an idle broker has about 2 MiB); --queue-bytes (payloads waiting); --result-bytes
 // (kept outcomes); one --max-payload per slot of every worker started (inputs of
