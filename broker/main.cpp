@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-broker: hands tasks from clients to ready worker slots"};
   flags f;
   add_flags(app, f);
-  if (auto code = common::parse_or_exit(app, argc, argv)) return *code;
+  if (auto code = common::parse_or_exit(app, argc, argv, "argon-broker")) return *code;
   common::log::set_program("argon-broker");
   common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);

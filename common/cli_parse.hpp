@@ -1,24 +1,33 @@
 // Parsing a program's flags with CLI11 the way every Argon program does:
-// --help prints and exits 0, a bad or missing flag prints CLI11's words and
-// exits 2 (exit_usage, docs/operations.md), so a script can tell a usage
-// mistake from a failed task. Header-only: only the programs' mains, which
-// link CLI11, include it.
+// --help prints and exits 0, --version prints "PROGRAM VERSION" and exits 0,
+// and a bad or missing flag prints CLI11's words and exits 2 (exit_usage,
+// docs/operations.md), so a script can tell a usage mistake from a failed
+// task. An argument the program does not know is named even when a required
+// flag is missing too (CLI11 checks requirements first, and a mistyped flag
+// is the likelier fault). Header-only: only the programs' mains, which link
+// CLI11, include it.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <optional>
+#include <string>
 
 #include "exit_code.hpp"
 
 namespace argon::common {
 
-// Parses argv into app. Empty when the program should go on; otherwise the
-// exit code to stop with (0 after --help or --version, exit_usage for a bad flag).
-[[nodiscard]] inline std::optional<int> parse_or_exit(CLI::App& app, int argc, char** argv) {
+// Parses argv into app, the flags of `program` (its name, for --version).
+// Empty when the program should go on; otherwise the exit code to stop with
+// (0 after --help or --version, exit_usage for a bad flag).
+[[nodiscard]] inline std::optional<int> parse_or_exit(CLI::App& app, int argc, char** argv, const std::string& program) {
+  app.set_version_flag("--version", program + " " ARGON_VERSION);
   try {
     app.parse(argc, argv);
     return std::nullopt;
+  } catch (const CLI::RequiredError& e) {
+    if (auto extra = app.remaining(true); !extra.empty()) return app.exit(CLI::ExtrasError(extra)) == 0 ? exit_ok : exit_usage;
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process.hpp"
@@ -75,16 +76,41 @@ TEST_CASE("a task input that cannot be read is a configuration error, not an emp
 }
 
 TEST_CASE("a flag a program does not know exits 2, as a bad configuration does") {
-  for (const std::string env : {"ARGON_BROKER", "ARGON_WORKER", "ARGON_MONITOR", "ARGON_EXAMPLE_WORKER", "ARGON_EXAMPLE_CLIENT"}) {
+  for (const std::string env : {"ARGON_EXAMPLE_WORKER", "ARGON_EXAMPLE_CLIENT"}) {
     CAPTURE(env);
     auto o = run({exe(env.c_str()), "--no-such-flag"}, "", 30s);
     CHECK(o.exit_code == 2);
     CHECK_FALSE(o.err.empty());  // CLI11's words: the unknown flag, or a required one that is missing
   }
-  auto cli = run({exe("ARGON_CLI"), "submit", "--no-such-flag"}, "", 30s);
-  CHECK(cli.exit_code == 2);
   auto help = run({exe("ARGON_BROKER"), "--help"}, "", 30s);
   CHECK(help.exit_code == 0);
+}
+
+TEST_CASE("the four programs: an argument they do not know is named, with exit 2, even when a required flag is missing too") {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+      {"--no-such-flag", {exe("ARGON_BROKER"), "--no-such-flag"}},
+      {"--no-such-flag", {exe("ARGON_WORKER"), "--no-such-flag"}},  // --capacity and --broker are missing as well
+      {"--no-such-flag", {exe("ARGON_MONITOR"), "--no-such-flag"}},  // and --monitor
+      {"--no-such-flag", {exe("ARGON_CLI"), "submit", "--no-such-flag"}},
+      {"frobnicate", {exe("ARGON_CLI"), "frobnicate"}},  // not a subcommand
+  };
+  for (const auto& [bad, argv] : cases) {
+    CAPTURE(argv[0]);
+    CAPTURE(bad);
+    auto o = run(argv, "", 30s);
+    CHECK(o.exit_code == 2);
+    CHECK(o.err.find("not expected: " + bad) != std::string::npos);
+  }
+}
+
+TEST_CASE("the four programs print their name and version on --version and exit 0") {
+  for (const auto& [env, name] : std::vector<std::pair<const char*, std::string>>{
+           {"ARGON_BROKER", "argon-broker"}, {"ARGON_WORKER", "argon-worker"}, {"ARGON_CLI", "argon"}, {"ARGON_MONITOR", "argon-monitor"}}) {
+    CAPTURE(name);
+    auto o = run({exe(env), "--version"}, "", 30s);
+    CHECK(o.exit_code == 0);
+    CHECK(o.out == name + " " + ARGON_VERSION + "\n");
+  }
 }
 
 TEST_CASE("a broker endpoint ZeroMQ refuses stops the worker with exit 2 and says which endpoint") {

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   argon::cli::add_exec(app);
   argon::cli::add_status(app);
   argon::cli::add_bench(app);
-  if (auto code = argon::common::parse_or_exit(app, argc, argv)) return *code;
+  if (auto code = argon::common::parse_or_exit(app, argc, argv, "argon")) return *code;
   argon::common::log::set_program("argon");
   std::signal(SIGPIPE, SIG_IGN);
   try {

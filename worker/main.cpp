@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-worker: runs tasks for an Argon broker (built-in tasks: echo, sleep, fail)"};
   flags f;
   add_flags(app, f);
-  if (auto code = argon::common::parse_or_exit(app, argc, argv)) return *code;
+  if (auto code = argon::common::parse_or_exit(app, argc, argv, "argon-worker")) return *code;
   argon::common::log::set_program("argon-worker");
   argon::common::log::set_level(f.verbose);
   std::signal(SIGPIPE, SIG_IGN);

@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   CLI::App app{"argon-monitor: watch a broker's events (argon-broker --monitor ENDPOINT)"};
   flags f;
   add_flags(app, f);
-  if (auto code = common::parse_or_exit(app, argc, argv)) return *code;
+  if (auto code = common::parse_or_exit(app, argc, argv, "argon-monitor")) return *code;
   try {
     return run(f);
   } catch (...) {
