@@ -42,7 +42,7 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--bind", f.bind, "Endpoint to listen on (tcp://host:port or host:port); default tcp://*:5555");
   app.add_option("--host,-H", f.host, "Interface to listen on, as ar-manager's --host (used with --port)");
   app.add_option("--port,-p", f.port, "Port to listen on, as ar-manager's --port")->check(CLI::Range(1, 65535));
-  app.add_option("--key,-k", f.key, "Shared keyfile: CURVE keys for the broker, workers and clients are derived from it");
+  app.add_option("--key,-k", f.key, "Shared keyfile: CURVE keys for the broker, workers and clients are derived from it (default $ARGON_KEY)");
   app.add_option("--worker-key", f.worker_key, "Separate keyfile whose worker key workers must present")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Run without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--queue-limit", f.queue_limit, "Most tasks waiting for a slot; default 3 x connected slots");
@@ -63,10 +63,11 @@ broker::config make_config(const flags& f) {
   broker::config cfg;
   if (!f.bind.empty()) cfg.bind = common::normalize_endpoint(f.bind);
   else if (f.port) cfg.bind = "tcp://" + (f.host.empty() ? std::string("*") : f.host) + ":" + std::to_string(f.port);
-  if (!f.insecure && f.key.empty())
-    throw common::config_error("give --key FILE (create one with 'argon keygen FILE') or --insecure to run without encryption");
-  if (!f.key.empty())
-    cfg.keys = common::load_keys(f.key, f.worker_key.empty() ? std::nullopt : std::optional<std::string>(f.worker_key));
+  const std::string key = common::keyfile_or_env(f.key, f.insecure);
+  if (!f.insecure && key.empty())
+    throw common::config_error("give --key FILE (create one with 'argon keygen FILE'; or set ARGON_KEY) or --insecure to run without encryption");
+  if (!key.empty())
+    cfg.keys = common::load_keys(key, f.worker_key.empty() ? std::nullopt : std::optional<std::string>(f.worker_key));
   cfg.queue_limit = f.queue_limit;
   cfg.queue_bytes_limit = f.queue_bytes;
   cfg.max_payload = f.max_payload;

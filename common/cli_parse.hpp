@@ -4,12 +4,14 @@
 // docs/operations.md), so a script can tell a usage mistake from a failed
 // task. An argument the program does not know is named even when a required
 // flag is missing too (CLI11 checks requirements first, and a mistyped flag
-// is the likelier fault). Header-only: only the programs' mains, which link
+// is the likelier fault). $ARGON_KEY stands in for --key, and $ARGON_BROKER
+// for --broker where a program connects to one. Header-only: only the programs' mains, which link
 // CLI11, include it.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -31,6 +33,14 @@ namespace argon::common {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
+}
+
+// The keyfile a program uses: the one given with --key, else $ARGON_KEY,
+// unless --insecure was given ("" then, or when neither is set).
+[[nodiscard]] inline std::string keyfile_or_env(const std::string& given, bool insecure) {
+  if (!given.empty() || insecure) return given;
+  const char* env = std::getenv("ARGON_KEY");
+  return env ? env : "";
 }
 
 }  // namespace argon::common

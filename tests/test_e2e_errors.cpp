@@ -4,11 +4,13 @@
 // for a configuration mistake, without touching the network.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "process.hpp"
+#include "system.hpp"
 
 using namespace argon::test;
 using namespace std::chrono_literals;
@@ -117,5 +119,25 @@ TEST_CASE("a broker endpoint ZeroMQ refuses stops the worker with exit 2 and say
   auto o = run({exe("ARGON_WORKER"), "--broker", "tcp://127.0.0.1:nope", "--capacity", "1", "--insecure"}, "", 30s);
   CHECK(o.exit_code == 2);
   CHECK(one_line_starting(o.err, "argon-worker: error: cannot connect to the broker endpoint tcp://127.0.0.1:nope"));
+}
+}
+
+TEST_SUITE("e2e") {
+TEST_CASE("ARGON_BROKER and ARGON_KEY stand in for --broker and --key; the client's default broker is 127.0.0.1:5555") {
+  argon_system sys({.secure = true, .workers = 1, .capacity = 1});
+  REQUIRE(sys.wait_for_slots(1));
+  setenv("ARGON_BROKER", sys.endpoint.c_str(), 1);
+  setenv("ARGON_KEY", sys.keyfile.c_str(), 1);
+  auto o = run({exe("ARGON_CLI"), "submit", "echo", "from the environment"}, "", 30s);
+  auto status = run({exe("ARGON_CLI"), "status"}, "", 30s);
+  unsetenv("ARGON_BROKER");
+  auto defaulted = run({exe("ARGON_CLI"), "status", "--connect-timeout", "1"}, "", 30s);
+  unsetenv("ARGON_KEY");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == "from the environment");
+  CHECK(status.exit_code == 0);
+  CHECK(status.out.find("\"slots\": 1") != std::string::npos);
+  CHECK(defaulted.exit_code == 4);  // nothing listens on the default endpoint in this test
+  CHECK(defaulted.err.find("tcp://127.0.0.1:5555") != std::string::npos);
 }
 }

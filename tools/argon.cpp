@@ -16,8 +16,9 @@
 namespace argon::cli {
 
 void add_connection_flags(CLI::App& cmd, connection_flags& f) {
-  cmd.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port")->required();
-  cmd.add_option("--key,-k", f.key, "Keyfile shared with the broker");
+  cmd.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port (default $ARGON_BROKER, else 127.0.0.1:5555)")
+      ->envname("ARGON_BROKER");
+  cmd.add_option("--key,-k", f.key, "Keyfile shared with the broker (default $ARGON_KEY)");
   cmd.add_flag("--insecure", f.insecure, "Talk to a broker that runs without encryption")->excludes("--key");
   cmd.add_option("--connect-timeout", f.connect_timeout, "Seconds to wait for the broker to answer (default 5)")
       ->check(CLI::PositiveNumber);
@@ -27,11 +28,12 @@ void add_connection_flags(CLI::App& cmd, connection_flags& f) {
 
 client_options to_options(const connection_flags& f) {
   common::log::set_level(f.verbose);
-  if (f.key.empty() && !f.insecure)
-    throw common::config_error("give --key FILE (the broker's keyfile) or --insecure for a plaintext broker");
+  const std::string key = common::keyfile_or_env(f.key, f.insecure);
+  if (key.empty() && !f.insecure)
+    throw common::config_error("give --key FILE (the broker's keyfile; or set ARGON_KEY) or --insecure for a plaintext broker");
   client_options o;
   o.broker = f.broker;
-  if (!f.key.empty()) o.keyfile = f.key;
+  if (!key.empty()) o.keyfile = key;
   o.insecure = f.insecure;
   o.connect_timeout = std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));
   return o;

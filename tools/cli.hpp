@@ -27,7 +27,7 @@ enum exit_code : int {
 
 // Flags every broker-facing subcommand shares.
 struct connection_flags {
-  std::string broker;           // --broker
+  std::string broker = "127.0.0.1:5555";  // --broker, else $ARGON_BROKER, else the broker's default bind on this host
   std::string key;              // --key
   bool insecure = false;        // --insecure
   double connect_timeout = 5;   // --connect-timeout, seconds

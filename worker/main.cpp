@@ -36,9 +36,10 @@ struct flags {
 };
 
 void add_flags(CLI::App& app, flags& f) {
-  auto* broker = app.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port");
+  auto* broker = app.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port (default $ARGON_BROKER)")
+                     ->envname("ARGON_BROKER");
   app.add_option("--mgr,-m", f.broker, "The same as --broker, as Argon 0.18's ar-worker took it (host:port)")->excludes(broker);
-  app.add_option("--key,-k", f.key, "Shared keyfile (the broker's); the worker's CURVE key is derived from it");
+  app.add_option("--key,-k", f.key, "Shared keyfile (the broker's); the worker's CURVE key is derived from it (default $ARGON_KEY)");
   app.add_option("--worker-key", f.worker_key, "Separate keyfile for the worker key, when the broker has --worker-key")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Connect without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--capacity,-c", f.capacity, "Task slots: how many tasks this worker runs at once")->required()->check(CLI::Range(1, 1024));
@@ -58,7 +59,7 @@ void add_flags(CLI::App& app, flags& f) {
 argon::worker::options to_options(const flags& f) {
   argon::worker::options o;
   o.broker = f.broker;
-  if (!f.key.empty()) o.keyfile = f.key;
+  if (const std::string key = argon::common::keyfile_or_env(f.key, f.insecure); !key.empty()) o.keyfile = key;
   if (!f.worker_key.empty()) o.worker_keyfile = f.worker_key;
   o.insecure = f.insecure;
   o.capacity = f.capacity;

@@ -37,7 +37,7 @@ struct flags {
 void add_flags(CLI::App& app, flags& f) {
   app.add_option("--monitor,-m", f.endpoint, "The broker's monitor endpoint (argon-broker --monitor), tcp://host:port or host:port")
       ->required();
-  app.add_option("--key,-k", f.key, "Keyfile shared with the broker");
+  app.add_option("--key,-k", f.key, "Keyfile shared with the broker (default $ARGON_KEY)");
   app.add_flag("--insecure", f.insecure, "Watch a broker that runs without encryption")->excludes("--key");
   app.add_flag("--json", f.json, "Print one JSON object per event");
   app.add_flag("--trace", f.trace, "Print one line per protocol message the broker receives or sends");
@@ -81,11 +81,12 @@ void catch_signals() {
 }
 
 int run(const flags& f) {
-  if (f.key.empty() && !f.insecure)
-    throw common::config_error("give --key FILE (the broker's keyfile) or --insecure for a plaintext broker");
+  const std::string key = common::keyfile_or_env(f.key, f.insecure);
+  if (key.empty() && !f.insecure)
+    throw common::config_error("give --key FILE (the broker's keyfile; or set ARGON_KEY) or --insecure for a plaintext broker");
   const std::string endpoint = common::normalize_endpoint(f.endpoint);
   std::optional<common::role_keys> keys;
-  if (!f.key.empty()) keys = common::load_keys(f.key);
+  if (!key.empty()) keys = common::load_keys(key);
   const bool live = !f.json && !f.trace && f.filter.empty() && isatty(STDOUT_FILENO);
   const std::uint32_t shown = live ? shown_kinds(flags{}) : shown_kinds(f);
   tools::subscriber sub(endpoint, keys ? &*keys : nullptr, topics_for(shown));
