@@ -2,12 +2,14 @@
 #include "keys.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "errors.hpp"
+#include "log.hpp"
 #include "user_file.hpp"
 
 namespace argon::common {
@@ -56,19 +58,35 @@ role_keys derive_keys(std::string_view keyfile_bytes) {
   return keys;
 }
 
+namespace {
+// A regular file that its group or others may read holds a secret they should not have.
+void warn_if_shared(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) == 0) return;
+  log::warn("keyfile {} can be read by its group or by others (mode {:04o}); whoever reads it can pose as the broker, "
+            "a worker or a client: run chmod 600 {}", path, st.st_mode & 07777, path);
+}
+}  // namespace
+
 role_keys load_keys(const std::string& path, const std::optional<std::string>& worker_path) {
   role_keys keys = derive_keys(read_user_file(path, "keyfile"));
-  if (worker_path) keys.worker = derive_keys(read_user_file(*worker_path, "keyfile")).worker;
+  warn_if_shared(path);
+  if (worker_path) {
+    keys.worker = derive_keys(read_user_file(*worker_path, "keyfile")).worker;
+    warn_if_shared(*worker_path);
+  }
   return keys;
 }
 
-void write_keyfile(const std::string& path) {
+std::string new_keyfile_text() {
   init_sodium();
-  unsigned char bytes[32];
-  randombytes_buf(bytes, sizeof bytes);
   std::array<std::uint8_t, 32> raw;
-  std::memcpy(raw.data(), bytes, 32);
-  std::string text = to_hex(raw) + "\n";
+  randombytes_buf(raw.data(), raw.size());
+  return to_hex(raw) + "\n";
+}
+
+void write_keyfile(const std::string& path) {
+  const std::string text = new_keyfile_text();
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) throw config_error("cannot create keyfile '" + path + "': " + std::strerror(errno));
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

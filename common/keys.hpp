@@ -35,7 +35,12 @@ struct role_keys {
 
 // Reads a keyfile and derives its keys; a worker keyfile, when given, supplies the
 // worker keypair. Throws config_error when a file is missing, unreadable or empty.
+// A keyfile that its group or others may read is used, with a warning that names
+// it and the fix (chmod 600): whoever reads it can pose as any role.
 [[nodiscard]] role_keys load_keys(const std::string& path, const std::optional<std::string>& worker_path = {});
+
+// The text of a new random keyfile: 32 random bytes in hex and a newline.
+[[nodiscard]] std::string new_keyfile_text();
 
 // Writes a new random keyfile with mode 0600; refuses to overwrite. Throws config_error.
 void write_keyfile(const std::string& path);

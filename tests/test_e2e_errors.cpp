@@ -4,7 +4,10 @@
 // for a configuration mistake, without touching the network.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,7 +38,7 @@ TEST_CASE("a keyfile that cannot be read stops every program with exit 2 and one
       std::vector<std::string> argv;  // a command that must read the keyfile first
     };
     const std::vector<program> programs{
-        {"argon-broker", {exe("ARGON_BROKER"), "--bind", "tcp://127.0.0.1:1", "--key", bad}},
+        {"argon-broker", {exe("ARGON_BROKER_PROGRAM"), "--bind", "tcp://127.0.0.1:1", "--key", bad}},
         {"argon-worker", {exe("ARGON_WORKER"), "--broker", "tcp://127.0.0.1:1", "--capacity", "1", "--key", bad}},
         {"argon", {exe("ARGON_CLI"), "submit", "--broker", "tcp://127.0.0.1:1", "--key", bad, "echo", "x"}},
         {"argon-monitor", {exe("ARGON_MONITOR"), "--monitor", "tcp://127.0.0.1:1", "--key", bad}},
@@ -57,7 +60,7 @@ TEST_CASE("a directory given as the broker's separate worker keyfile is a config
   temp_dir dir;
   const std::string key = dir.file("good.key");
   REQUIRE(run({exe("ARGON_CLI"), "keygen", key}, "", 30s).exit_code == 0);
-  auto o = run({exe("ARGON_BROKER"), "--bind", "tcp://127.0.0.1:1", "--key", key, "--worker-key", dir.path()}, "", 30s);
+  auto o = run({exe("ARGON_BROKER_PROGRAM"), "--bind", "tcp://127.0.0.1:1", "--key", key, "--worker-key", dir.path()}, "", 30s);
   CHECK(o.exit_code == 2);
   CHECK(one_line_starting(o.err, "argon-broker: error: cannot read keyfile '" + dir.path() + "'"));
 }
@@ -84,13 +87,13 @@ TEST_CASE("a flag a program does not know exits 2, as a bad configuration does")
     CHECK(o.exit_code == 2);
     CHECK_FALSE(o.err.empty());  // CLI11's words: the unknown flag, or a required one that is missing
   }
-  auto help = run({exe("ARGON_BROKER"), "--help"}, "", 30s);
+  auto help = run({exe("ARGON_BROKER_PROGRAM"), "--help"}, "", 30s);
   CHECK(help.exit_code == 0);
 }
 
 TEST_CASE("the four programs: an argument they do not know is named, with exit 2, even when a required flag is missing too") {
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
-      {"--no-such-flag", {exe("ARGON_BROKER"), "--no-such-flag"}},
+      {"--no-such-flag", {exe("ARGON_BROKER_PROGRAM"), "--no-such-flag"}},
       {"--no-such-flag", {exe("ARGON_WORKER"), "--no-such-flag"}},  // --capacity and --broker are missing as well
       {"--no-such-flag", {exe("ARGON_MONITOR"), "--no-such-flag"}},  // and --monitor
       {"--no-such-flag", {exe("ARGON_CLI"), "submit", "--no-such-flag"}},
@@ -107,7 +110,7 @@ TEST_CASE("the four programs: an argument they do not know is named, with exit 2
 
 TEST_CASE("the four programs print their name and version on --version and exit 0") {
   for (const auto& [env, name] : std::vector<std::pair<const char*, std::string>>{
-           {"ARGON_BROKER", "argon-broker"}, {"ARGON_WORKER", "argon-worker"}, {"ARGON_CLI", "argon"}, {"ARGON_MONITOR", "argon-monitor"}}) {
+           {"ARGON_BROKER_PROGRAM", "argon-broker"}, {"ARGON_WORKER", "argon-worker"}, {"ARGON_CLI", "argon"}, {"ARGON_MONITOR", "argon-monitor"}}) {
     CAPTURE(name);
     auto o = run({exe(env), "--version"}, "", 30s);
     CHECK(o.exit_code == 0);
@@ -139,5 +142,31 @@ TEST_CASE("ARGON_BROKER and ARGON_KEY stand in for --broker and --key; the clien
   CHECK(status.out.find("\"slots\": 1") != std::string::npos);
   CHECK(defaulted.exit_code == 4);  // nothing listens on the default endpoint in this test
   CHECK(defaulted.err.find("tcp://127.0.0.1:5555") != std::string::npos);
+}
+}
+
+TEST_SUITE("e2e") {
+TEST_CASE("argon keygen - writes the keyfile to stdout; a keyfile others may read works, with a warning naming it and the fix") {
+  temp_dir dir;
+  auto to_stdout = run({exe("ARGON_CLI"), "keygen", "-"}, "", 30s);
+  CHECK(to_stdout.exit_code == 0);
+  REQUIRE(to_stdout.out.size() == 65);  // 32 bytes in hex and a newline
+  CHECK(to_stdout.out.find_first_not_of("0123456789abcdef\n") == std::string::npos);
+  CHECK(run({exe("ARGON_CLI"), "keygen", "-"}, "", 30s).out != to_stdout.out);
+  CHECK(read_file("-").empty());  // no file named "-" where the test runs
+
+  argon_system sys({.secure = true, .workers = 0});
+  const std::string shared = dir.file("shared.key");
+  {
+    std::ofstream copy(shared);
+    copy << read_file(sys.keyfile);
+  }
+  REQUIRE(chmod(shared.c_str(), 0644) == 0);
+  auto status = run({exe("ARGON_CLI"), "status", "--broker", sys.endpoint, "--key", shared}, "", 30s);
+  CHECK(status.exit_code == 0);
+  CHECK(status.err.find("keyfile " + shared + " can be read by its group or by others (mode 0644)") != std::string::npos);
+  CHECK(status.err.find("chmod 600 " + shared) != std::string::npos);
+  auto quiet = run({exe("ARGON_CLI"), "status", "--broker", sys.endpoint, "--key", sys.keyfile}, "", 30s);
+  CHECK(quiet.err.find("can be read") == std::string::npos);  // argon keygen's files are 0600
 }
 }

@@ -61,7 +61,7 @@ TEST_SUITE("e2e") {
 TEST_CASE("SIGHUP is logged and ignored by the broker and the worker; SIGTERM still drains them") {
   temp_dir dir;
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
-  child_process broker({exe("ARGON_BROKER"), "--bind", endpoint, "--insecure", "--verbose", "7"}, dir.file("broker.log"));
+  child_process broker({exe("ARGON_BROKER_PROGRAM"), "--bind", endpoint, "--insecure", "--verbose", "7"}, dir.file("broker.log"));
   child_process worker({exe("ARGON_WORKER"), "--broker", endpoint, "--insecure", "--capacity", "1", "--verbose", "7"}, dir.file("worker.log"));
   // Both print these once their loops watch the signals: before that (a sanitizer build
   // takes a while to reach main) a signal could only take its default action.
@@ -92,7 +92,7 @@ TEST_CASE("a SIGTERM while a daemon starts is held and stops it cleanly once it 
     std::string stopping;           // what it logs when a stop signal is handled
   };
   const std::vector<daemon_case> daemons{
-      {"argon-broker", {exe("ARGON_BROKER"), "--bind", endpoint, "--key", fifo, "--verbose", "7"}, "signal 15: draining"},
+      {"argon-broker", {exe("ARGON_BROKER_PROGRAM"), "--bind", endpoint, "--key", fifo, "--verbose", "7"}, "signal 15: draining"},
       {"argon-worker", {exe("ARGON_WORKER"), "--broker", endpoint, "--capacity", "1", "--key", fifo, "--verbose", "7"}, "stopping:"},
   };
   for (const auto& d : daemons) {

@@ -177,7 +177,7 @@ TEST_CASE("a malformed endpoint is a usage error in every program, not a crash")
   CHECK(cli.err.find("foo:bar") != std::string::npos);
   auto worker = run({exe("ARGON_WORKER"), "--broker", "foo:bar", "--insecure", "--capacity", "1"}, "", 30s);
   CHECK(worker.exit_code == 2);
-  auto broker = run({exe("ARGON_BROKER"), "--bind", "foo:bar", "--insecure"}, "", 30s);
+  auto broker = run({exe("ARGON_BROKER_PROGRAM"), "--bind", "foo:bar", "--insecure"}, "", 30s);
   CHECK(broker.exit_code == 2);
 }
 }

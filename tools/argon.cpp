@@ -46,11 +46,17 @@ namespace {
 std::string keygen_path;  // argon keygen FILE
 
 void add_keygen(CLI::App& app) {
-  auto* cmd = app.add_subcommand("keygen", "Write a new random keyfile (mode 0600); never overwrites");
-  cmd->add_option("FILE", keygen_path, "Where to write the keyfile")->required();
+  auto* cmd = app.add_subcommand("keygen", "Write a new random keyfile (mode 0600); never overwrites. FILE - writes it to stdout");
+  cmd->add_option("FILE", keygen_path, "Where to write the keyfile; - for stdout")->required();
 }
 
+// "-" is stdout, for a secret store or a pipe, as is usual; a file named "-" is ./-.
 int run_keygen() {
+  if (keygen_path == "-") {
+    std::cout << argon::common::new_keyfile_text() << std::flush;
+    if (!std::cout) throw argon::common::system_error("cannot write the keyfile to stdout");
+    return 0;
+  }
   argon::common::write_keyfile(keygen_path);
   std::cerr << "argon: wrote a new keyfile to " << keygen_path << "\n";
   return 0;

@@ -4,7 +4,7 @@
 // so a failing test never leaves a broker or worker behind. run() starts a
 // command, feeds its stdin, and collects exit code and output with a time
 // limit. Paths to the executables come from the environment that meson's
-// test() sets (ARGON_BROKER, ARGON_WORKER, ARGON_CLI). rss_kib() reads a
+// test() sets (ARGON_BROKER_PROGRAM, ARGON_WORKER, ARGON_CLI). rss_kib() reads a
 // process's resident memory, for the tests that bound the broker's.
 #pragma once
 

@@ -23,7 +23,7 @@ argon_system::argon_system(system_options opts) : opts_(std::move(opts)) {
 }
 
 void argon_system::start_broker() {
-  std::vector<std::string> argv{exe("ARGON_BROKER"), "--bind", endpoint, "--verbose", "7"};
+  std::vector<std::string> argv{exe("ARGON_BROKER_PROGRAM"), "--bind", endpoint, "--verbose", "7"};
   for (auto& f : key_flags()) argv.push_back(f);
   for (auto& a : opts_.broker_args) argv.push_back(a);
   std::string log = broker_starts_++ ? "broker" + std::to_string(broker_starts_) + ".log" : "broker.log";
