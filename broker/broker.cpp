@@ -54,7 +54,6 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   // Always: running out of file descriptors must be logged with or without CURVE.
   handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, clk, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));
-  log::info("listening on {} ({})", endpoint(), cfg_.keys ? "CURVE" : "INSECURE plaintext");
 }
 
 broker::~broker() {

@@ -126,8 +126,11 @@ int run(const broker::config& cfg, common::millis drain_limit) {
     common::log::warn("SIGHUP: ignored; argon-broker reloads nothing (restart it to change its settings)");
   });
   common::release_stop_signals();  // one that came while starting is handled now
-  std::cerr << "argon-broker listening on " << b.endpoint() << (cfg.keys ? "" : " (insecure)") << std::endl;
-  if (!cfg.monitor.empty()) std::cerr << "argon-broker monitor events on " << b.monitor_endpoint() << std::endl;
+  // Written at every level, in the log's format: where the broker can be reached is what an operator looks for first.
+  common::log::write(common::log::level::note,
+                     fmt::format("listening on {} ({})", b.endpoint(), cfg.keys ? "CURVE" : "INSECURE plaintext"));
+  if (!cfg.monitor.empty())
+    common::log::write(common::log::level::note, fmt::format("monitor events on {}", b.monitor_endpoint()));
   loop.run();
   return 0;
 }

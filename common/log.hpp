@@ -1,6 +1,8 @@
 // Levelled one-line logging to stderr, with Argon 0.18's levels:
 // 1 fatal, 2 alert, 3 critical, 4 error, 5 warn (default), 6 note, 7 info,
-// 8 debug, 9 trace. A line is "HH:MM:SS.mmm program[pid] LEVEL message". Callers test enabled()
+// 8 debug, 9 trace. A line is "2026-12-01T04:15:14.123+00:00 program[pid] LEVEL message" (local time,
+// ISO 8601); when stderr is the journal (JOURNAL_STREAM), "<N>program[pid] LEVEL message",
+// N being the syslog priority, since the journal stamps lines itself. Callers test enabled()
 // first on hot paths, so a disabled level costs one comparison.
 #pragma once
 

@@ -3,10 +3,13 @@
 // ..." line (a bad flag: CLI11's own words) and exits 2, the documented code
 // for a configuration mistake, without touching the network.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <thread>
+#include <csignal>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -168,5 +171,37 @@ TEST_CASE("argon keygen - writes the keyfile to stdout; a keyfile others may rea
   CHECK(status.err.find("chmod 600 " + shared) != std::string::npos);
   auto quiet = run({exe("ARGON_CLI"), "status", "--broker", sys.endpoint, "--key", sys.keyfile}, "", 30s);
   CHECK(quiet.err.find("can be read") == std::string::npos);  // argon keygen's files are 0600
+}
+}
+
+TEST_SUITE("e2e") {
+TEST_CASE("log lines carry an ISO 8601 local time; on the journal's stream they carry the syslog priority instead") {
+  temp_dir dir;
+  const std::string plain = dir.file("plain.log"), journal = dir.file("journal.log");
+  // The broker's first line, NOTE listening on ..., is written at every level.
+  auto run_broker = [](const std::string& log) {
+    child_process broker({exe("ARGON_BROKER_PROGRAM"), "--insecure", "--bind", fmt::format("tcp://127.0.0.1:{}", free_port())}, log);
+    for (int i = 0; i < 100 && read_file(log).find("listening on") == std::string::npos; ++i) std::this_thread::sleep_for(50ms);
+    CHECK(broker.stop(SIGTERM, 10s) == 0);
+  };
+  run_broker(plain);
+  { std::ofstream create(journal); }
+  struct stat st{};
+  REQUIRE(::stat(journal.c_str(), &st) == 0);
+  setenv("JOURNAL_STREAM", fmt::format("{}:{}", st.st_dev, st.st_ino).c_str(), 1);
+  run_broker(journal);
+  unsetenv("JOURNAL_STREAM");
+  const std::string a = read_file(plain), b = read_file(journal);
+  INFO(a, b);
+  // 2026-12-01T04:15:14.123+00:00 argon-broker[PID] NOTE listening on tcp://...
+  const auto first = a.substr(0, a.find('\n'));
+  REQUIRE(first.size() > 40);
+  CHECK(first[4] == '-');
+  CHECK(first[10] == 'T');
+  CHECK((first[23] == '+' || first[23] == '-'));
+  CHECK(first.substr(29, 14) == " argon-broker[");
+  CHECK(first.find("] NOTE listening on tcp://127.0.0.1:") != std::string::npos);
+  CHECK(b.starts_with("<5>argon-broker["));  // NOTE is syslog priority 5 (notice); the journal adds the time
+  CHECK(b.find("] NOTE listening on") != std::string::npos);
 }
 }

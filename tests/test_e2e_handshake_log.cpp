@@ -94,7 +94,7 @@ std::vector<std::pair<std::string, std::regex>> documented_lines() {
     re = std::regex_replace(re, std::regex("ADDR"), R"((127\.0\.0\.1(:[0-9]+)?|an unknown address))");
     re = std::regex_replace(re, std::regex("ENDPOINT"), "tcp://[^ ]+");
     re = std::regex_replace(re, std::regex("REASON"), ".+");
-    re = std::regex_replace(re, std::regex("^([A-Z]+) "), R"(^[0-9:.]+ argon-broker\[[0-9]+\] $1 )");
+    re = std::regex_replace(re, std::regex("^([A-Z]+) "), R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2} argon-broker\[[0-9]+\] $1 )");
     out.emplace_back(line, std::regex(re + "( \\([0-9]+ more from (127\\.0\\.0\\.1|an unknown address|tcp://[^ ]+) not logged\\))?$"));
   }
   REQUIRE(out.size() >= 5);

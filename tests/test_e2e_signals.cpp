@@ -65,7 +65,7 @@ TEST_CASE("SIGHUP is logged and ignored by the broker and the worker; SIGTERM st
   child_process worker({exe("ARGON_WORKER"), "--broker", endpoint, "--insecure", "--capacity", "1", "--verbose", "7"}, dir.file("worker.log"));
   // Both print these once their loops watch the signals: before that (a sanitizer build
   // takes a while to reach main) a signal could only take its default action.
-  REQUIRE(eventually([&] { return read_file(dir.file("broker.log")).find("argon-broker listening on") != std::string::npos; }));
+  REQUIRE(eventually([&] { return read_file(dir.file("broker.log")).find("NOTE listening on") != std::string::npos; }));
   REQUIRE(eventually([&] { return read_file(dir.file("worker.log")).find("serving") != std::string::npos; }));
   broker.signal(SIGHUP);
   worker.signal(SIGHUP);
