@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 #include <csignal>
@@ -203,5 +204,18 @@ TEST_CASE("log lines carry an ISO 8601 local time; on the journal's stream they 
   CHECK(first.find("] NOTE listening on tcp://127.0.0.1:") != std::string::npos);
   CHECK(b.starts_with("<5>argon-broker["));  // NOTE is syslog priority 5 (notice); the journal adds the time
   CHECK(b.find("] NOTE listening on") != std::string::npos);
+}
+}
+
+TEST_SUITE("e2e") {
+TEST_CASE("argon bench against a broker that never answers gives up after --connect-timeout with exit 4 and one line") {
+  const auto started = std::chrono::steady_clock::now();
+  auto o = run({exe("ARGON_CLI"), "bench", "--insecure", "--broker", fmt::format("tcp://127.0.0.1:{}", free_port()),
+                "--tasks", "20000", "--connect-timeout", "1"}, "", 60s);
+  CHECK(std::chrono::steady_clock::now() - started < 10s);  // not 313 windows of one second each
+  CHECK(o.exit_code == 4);
+  CHECK(o.err.find("did not answer within 1 s") != std::string::npos);
+  CHECK(o.err.find("gave up after 64 of 20000 tasks") != std::string::npos);
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
 }
 }

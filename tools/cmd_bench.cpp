@@ -2,6 +2,9 @@
 //
 // Each completion callback (on the client's I/O thread) checks the result
 // and submits the next task, so the window stays full without a thread hop.
+// A task that fails as unreachable (the broker did not answer within
+// --connect-timeout, or was lost for good) ends the run: no more tasks are
+// sent, and once those in flight are back it exits 4 with the reason.
 #include <algorithm>
 #include <cstdio>
 #include <future>
@@ -29,7 +32,8 @@ struct bench_run {
   std::size_t next = 0;                      // next task to submit
   std::size_t finished = 0;                  // results seen
   std::size_t wrong = 0;                     // failures or mismatches
-  std::promise<void> all_done;               // set when finished == tasks
+  std::string unreachable;                   // why the broker could not be reached; "" while it could
+  std::promise<void> all_done;               // set when every task sent is back and no more will be
 
   void submit_next() { submit(next++); }
   void submit(std::size_t i) {
@@ -39,12 +43,15 @@ struct bench_run {
   void on_result(std::size_t i, const result& r) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started[i]);
     latency_us.push_back(static_cast<std::uint32_t>(us.count()));
-    if (!r.ok() || r.value() != payloads[i]) {
+    if (!r.ok() && r.error_kind() == "unreachable") {
+      ++wrong;
+      if (unreachable.empty()) unreachable = r.error_message();  // one line for all of them, at the end
+    } else if (!r.ok() || r.value() != payloads[i]) {
       if (wrong++ < 5)
         std::fprintf(stderr, "argon bench: task %zu: %s\n", i, r.ok() ? "wrong result" : common::printable(r.error_message()).c_str());
     }
-    if (next < payloads.size()) submit_next();
-    if (++finished == payloads.size()) all_done.set_value();
+    if (next < payloads.size() && unreachable.empty()) submit_next();
+    if (++finished == (unreachable.empty() ? payloads.size() : next)) all_done.set_value();
   }
 };
 
@@ -86,6 +93,11 @@ int run_bench(CLI::App&) {
   run.next = first;
   for (std::size_t i = 0; i < first; ++i) run.submit(i);
   finished.wait();
+  if (!run.unreachable.empty()) {
+    std::fprintf(stderr, "argon bench: %s; gave up after %zu of %zu tasks\n", common::printable(run.unreachable).c_str(),
+                 run.finished, flags.tasks);
+    return unreachable;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto rate = static_cast<long>(static_cast<double>(flags.tasks) / seconds);
   std::printf("argon bench: %zu echo tasks, window %zu, payload %zu bytes, %.3f s, %zu failed or wrong\n",
