@@ -1,10 +1,10 @@
-// Client values: busy backoff, results and task_failed; and, against a fake broker played by the test thread, how the
-// client rides out a broker that never answers, restarts, or goes away and
-// comes back: unfinished tasks are resubmitted and each finishes once.
+// Client values: results and task_failed; and, against a fake broker played by
+// the test thread, how the client rides out a broker that never answers,
+// restarts, or goes away and comes back: unfinished tasks are resubmitted and
+// each finishes once. Busy refusals are in test_client_busy.cpp.
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <cmath>
 #include <map>
 #include <optional>
 #include <thread>
@@ -12,120 +12,15 @@
 #include "argon/client.hpp"
 #include "codec.hpp"
 #include "errors.hpp"
+#include "fake_broker.hpp"
 #include "support/process.hpp"
 
 using namespace argon;
+using namespace argon::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// One message the fake broker received, with its sender.
-struct received {
-  zmq::message_t routing_id;  // the client's routing id
-  common::message msg;        // what it sent
-};
-
-// A broker played by the test thread: a ROUTER that answers PING with PONG
-// naming `instance`, and hands every other message to the test.
-struct fake_broker {
-  zmq::context_t ctx;                                    // private context
-  zmq::socket_t router{ctx, zmq::socket_type::router};   // bound on loopback
-  std::string endpoint;                                  // where it is bound
-  std::string instance;                                  // the instance id its PONGs carry
-  bool answer_pings = true;                              // false: PINGs go unanswered, to the test like the rest
-  int pings = 0;                                         // PINGs answered
-  std::uint64_t max_payload = 0;                         // the limit its PONGs say; 0 says none
-
-  fake_broker(std::string id, const std::string& bind_to) : instance(std::move(id)) {
-    router.set(zmq::sockopt::linger, 0);
-    router.set(zmq::sockopt::router_handover, 1);
-    router.bind(bind_to);
-    endpoint = router.get(zmq::sockopt::last_endpoint);
-  }
-
-  // The next message other than PING within limit, answering PINGs meanwhile.
-  std::optional<received> next(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-      if (zmq::poll(&item, 1, std::max(left, 1ms)) == 0) continue;
-      auto f = common::read_frames(router, common::socket_kind::router);
-      if (!f) continue;
-      received r{std::move(f->routing_id), common::decode(*f)};
-      if (!answer_pings || !std::holds_alternative<common::ping_msg>(r.msg.content)) return r;
-      ++pings;
-      reply(r.routing_id, common::pong_msg{instance, max_payload});
-    }
-    return std::nullopt;
-  }
-
-  // The next SUBMIT within limit (other messages are skipped).
-  std::optional<received> next_submit(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      auto r = next(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()));
-      if (r && std::holds_alternative<common::submit_msg>(r->msg.content)) return r;
-    }
-    return std::nullopt;
-  }
-
-  void reply(const zmq::message_t& to, const common::body& b, const std::string& payload = "") {
-    zmq::message_t p(payload.data(), payload.size());
-    (void)common::send(router, common::socket_kind::router, &to, common::role::broker, b, &p);
-  }
-};
-
-const common::submit_msg& submit_of(const received& r) { return std::get<common::submit_msg>(r.msg.content); }
-
-// Lets the client make first contact (the broker answers its PINGs), so a
-// task submitted after it is sent once until the broker restarts.
-void settle_contact(fake_broker& broker) {
-  for (int i = 0; i < 50 && broker.pings == 0; ++i) REQUIRE_FALSE(broker.next(100ms));
-  REQUIRE(broker.pings > 0);
-  (void)broker.next(100ms);  // time for the PONG to reach the client
-}
-
-client_options fast_options(const std::string& endpoint) {
-  client_options o;
-  o.broker = endpoint;
-  o.insecure = true;
-  o.heartbeat = 100ms;
-  o.liveness = 3;
-  return o;
-}
-
-}  // namespace
 
 TEST_SUITE("unit") {
-TEST_CASE("busy backoff follows Argon's 1 + ln n seconds") {
-  retry_policy p;
-  p.jitter = 0;
-  CHECK(busy_backoff(p, 1, 0ms, 0.5) == 1000ms);
-  CHECK(busy_backoff(p, 2, 0ms, 0.5) == std::chrono::milliseconds(std::lround(1000 * (1 + std::log(2.0)))));
-  CHECK(busy_backoff(p, 10, 0ms, 0.5) == std::chrono::milliseconds(std::lround(1000 * (1 + std::log(10.0)))));
-  p.base_seconds = 0.1;
-  CHECK(busy_backoff(p, 1, 0ms, 0.5) == 100ms);
-}
-
-TEST_CASE("the broker's hint wins when it is longer, up to 32 s") {
-  retry_policy p;
-  p.jitter = 0;
-  CHECK(busy_backoff(p, 1, 5000ms, 0.5) == 5000ms);
-  CHECK(busy_backoff(p, 1, 10min, 0.5) == 32000ms);
-  CHECK(busy_backoff(p, 1, 200ms, 0.5) == 1000ms);
-  p.base_seconds = 100;
-  CHECK(busy_backoff(p, 3, 0ms, 0.5) == 32000ms);
-}
-
-TEST_CASE("jitter spreads the delay by at most the given fraction") {
-  retry_policy p;
-  p.jitter = 0.1;
-  CHECK(busy_backoff(p, 1, 0ms, 0.0) == 900ms);
-  CHECK(busy_backoff(p, 1, 0ms, 1.0) == 1100ms);
-  CHECK(busy_backoff(p, 1, 0ms, 0.5) == 1000ms);
-}
-
 TEST_CASE("value() returns the output, or throws task_failed with the kind and text") {
   auto ok = result::success("t1", "out");
   CHECK(ok.ok());
@@ -227,64 +122,6 @@ TEST_CASE("a task sent before the broker said its limit, and over it, fails when
   for (int i = 0; i < 100 && big.wait_for(0s) != std::future_status::ready; ++i) (void)broker.next(100ms);
   REQUIRE(big.wait_for(1s) == std::future_status::ready);
   CHECK(big.get().error_kind() == "payload_too_large");
-}
-
-TEST_CASE("a task refused as busy goes again as soon as an outcome makes room, oldest first, not when its timer fires") {
-  fake_broker broker("b-room", "tcp://127.0.0.1:*");
-  client_options o = fast_options(broker.endpoint);
-  o.retry.base_seconds = 30;  // the timers alone would wait 30 s
-  client c(o);
-  settle_contact(broker);
-  auto first = c.submit("echo", "1");
-  auto second = c.submit("echo", "2");
-  auto third = c.submit("echo", "3");
-  auto a = broker.next_submit(5s), b = broker.next_submit(5s), d = broker.next_submit(5s);
-  REQUIRE(a);
-  REQUIRE(b);
-  REQUIRE(d);
-  // The broker has room for one: the other two are refused.
-  broker.reply(b->routing_id, common::busy_msg{submit_of(*b).id, 1, 1, 1, 0, "queue_full"});
-  broker.reply(d->routing_id, common::busy_msg{submit_of(*d).id, 1, 1, 1, 0, "queue_full"});
-  CHECK_FALSE(broker.next_submit(300ms));  // nothing until room appears
-  broker.reply(a->routing_id, common::result_msg{submit_of(*a).id}, "1");
-  auto again = broker.next_submit(2s);
-  REQUIRE(again);
-  CHECK(submit_of(*again).id == submit_of(*b).id);  // the oldest refused goes first
-  CHECK_FALSE(broker.next_submit(300ms));  // one outcome, one task
-  // Refused again (another client took the room): it waits for the next outcome, and it
-  // is not counted as a busy retry.
-  broker.reply(again->routing_id, common::busy_msg{submit_of(*b).id, 1, 1, 1, 0, "queue_full"});
-  broker.reply(a->routing_id, common::failed_msg{"not-mine", "task_error", "an outcome the client no longer waits for"});
-  auto next = broker.next_submit(2s);
-  REQUIRE(next);
-  CHECK(submit_of(*next).id == submit_of(*b).id);
-  broker.reply(next->routing_id, common::result_msg{submit_of(*b).id}, "2");
-  auto last = broker.next_submit(2s);
-  REQUIRE(last);
-  CHECK(submit_of(*last).id == submit_of(*d).id);
-  broker.reply(last->routing_id, common::result_msg{submit_of(*d).id}, "3");
-  CHECK(first.get().value() == "1");
-  CHECK(second.get().value() == "2");
-  CHECK(third.get().value() == "3");
-}
-
-TEST_CASE("with no outcome arriving, a busy task waits for its timer") {
-  fake_broker broker("b-wait", "tcp://127.0.0.1:*");
-  client_options o = fast_options(broker.endpoint);
-  o.retry.base_seconds = 0.3;
-  o.retry.jitter = 0;
-  client c(o);
-  settle_contact(broker);
-  auto only = c.submit("echo", "x");
-  auto sent = broker.next_submit(5s);
-  REQUIRE(sent);
-  const auto refused_at = std::chrono::steady_clock::now();
-  broker.reply(sent->routing_id, common::busy_msg{submit_of(*sent).id, 1, 1, 1, 0, "queue_full"});
-  auto again = broker.next_submit(5s);
-  REQUIRE(again);
-  CHECK(std::chrono::steady_clock::now() - refused_at >= 250ms);
-  broker.reply(again->routing_id, common::result_msg{submit_of(*sent).id}, "x");
-  CHECK(only.get().value() == "x");
 }
 
 TEST_CASE("destroying a client finishes its unfinished tasks as cancelled") {
