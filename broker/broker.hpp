@@ -90,6 +90,7 @@ class broker {
   [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes, bool slot_free);
   void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
+  void reply_busy(const peer& p, const std::string& id, double wait_ms, const std::string& reason);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);
   bool refuse_if_unserved(const peer& p, const common::submit_msg& m, const std::string& route);
 

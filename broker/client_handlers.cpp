@@ -66,9 +66,7 @@ bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::s
   const auto settle = millis(cfg_.heartbeat_ms * (cfg_.liveness + 1));
   if (const auto up = clock_.now() - stats_.started; up < settle) {
     const auto left = std::chrono::duration_cast<millis>(settle - up).count();
-    ++stats_.busy_replies;
-    reply(p, busy_msg{m.id, tasks_.queue().size(), queue_limit(), workers_.slot_count(),
-                      static_cast<std::uint32_t>(std::max<long>(left, 100)), "starting"});
+    reply_busy(p, m.id, static_cast<double>(std::max<long>(left, 100)), "starting");
     return true;
   }
   if (exec)
@@ -98,10 +96,16 @@ bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t byte
   // How long a slow client takes to read what waits for it is not known here.
   const double wait_ms = reason == "client_slow" ? 1000.0
                                                  : std::clamp(run_ms * static_cast<double>(depth + 1) / slots, 10.0, 600000.0);
-  ++stats_.busy_replies;
-  log::debug("busy ({}): task {} refused at depth {}/{}", reason, m.id, depth, limit);
-  reply(p, busy_msg{m.id, depth, limit, workers_.slot_count(), static_cast<std::uint32_t>(std::lround(wait_ms)), reason});
+  reply_busy(p, m.id, wait_ms, reason);
   return true;
+}
+
+// BUSY with the queue's state now, the wait to suggest, in ms, and why; counted in STATUS busy_replies.
+void broker::reply_busy(const peer& p, const std::string& id, double wait_ms, const std::string& reason) {
+  const std::size_t depth = tasks_.queue().size(), limit = queue_limit();
+  ++stats_.busy_replies;
+  log::debug("busy ({}): task {} refused at depth {}/{}", reason, id, depth, limit);
+  reply(p, busy_msg{id, depth, limit, workers_.slot_count(), static_cast<std::uint32_t>(std::lround(wait_ms)), reason});
 }
 
 void broker::on_cancel(const peer& p, const cancel_msg& m) {

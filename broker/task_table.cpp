@@ -178,12 +178,9 @@ bool task_table::return_unstarted(slot& s) {
   task* t = s.running;
   if (!t || t->incarnation == 0 || t->incarnation != s.worker->incarnation || t->unstarted_returns >= max_unstarted_returns)
     return false;
-  unlink(*t);
-  --t->attempt;
+  --t->attempt;  // it never started, so this return leaves an attempt to spare
   ++t->unstarted_returns;
-  t->state = task_state::queued;
-  queue_.push_front(*t);
-  seen_.task_requeued(*t, "not_started");
+  requeue(*t, "not_started");
   return true;
 }
 
