@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "errors.hpp"
 #include "exit_code.hpp"
 
 namespace argon::common {
@@ -41,6 +42,15 @@ namespace argon::common {
   if (!given.empty() || insecure) return given;
   const char* env = std::getenv("ARGON_KEY");
   return env ? env : "";
+}
+
+// The keyfile of a program that connects to a broker (the CLI, the monitor):
+// keyfile_or_env(), and a config_error when there is none and no --insecure.
+[[nodiscard]] inline std::string broker_keyfile(const std::string& given, bool insecure) {
+  std::string key = keyfile_or_env(given, insecure);
+  if (key.empty() && !insecure)
+    throw config_error("give --key FILE (the broker's keyfile; or set ARGON_KEY) or --insecure for a plaintext broker");
+  return key;
 }
 
 }  // namespace argon::common

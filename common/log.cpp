@@ -9,9 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-
 #include <atomic>
+#include <cstdlib>
 #include <string>
 
 #include "terminal_text.hpp"

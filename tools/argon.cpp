@@ -28,9 +28,7 @@ void add_connection_flags(CLI::App& cmd, connection_flags& f) {
 
 client_options to_options(const connection_flags& f) {
   common::log::set_level(f.verbose);
-  const std::string key = common::keyfile_or_env(f.key, f.insecure);
-  if (key.empty() && !f.insecure)
-    throw common::config_error("give --key FILE (the broker's keyfile; or set ARGON_KEY) or --insecure for a plaintext broker");
+  const std::string key = common::broker_keyfile(f.key, f.insecure);
   client_options o;
   o.broker = f.broker;
   if (!key.empty()) o.keyfile = key;

@@ -81,9 +81,7 @@ void catch_signals() {
 }
 
 int run(const flags& f) {
-  const std::string key = common::keyfile_or_env(f.key, f.insecure);
-  if (key.empty() && !f.insecure)
-    throw common::config_error("give --key FILE (the broker's keyfile; or set ARGON_KEY) or --insecure for a plaintext broker");
+  const std::string key = common::broker_keyfile(f.key, f.insecure);
   const std::string endpoint = common::normalize_endpoint(f.endpoint);
   std::optional<common::role_keys> keys;
   if (!key.empty()) keys = common::load_keys(key);
