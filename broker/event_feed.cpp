@@ -22,7 +22,6 @@ event_feed::event_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& 
     throw common::config_error("cannot listen for monitors on " + endpoint + ": " + e.what());
   }
   watch_ = std::make_unique<common::zmq_watch>(loop, pub_, [this] { return read_one(); });
-  common::log::info("monitor events on {} ({})", this->endpoint(), keys ? "CURVE" : "INSECURE plaintext");
 }
 
 event_feed::~event_feed() { watch_.reset(); }

@@ -130,7 +130,8 @@ int run(const broker::config& cfg, common::millis drain_limit) {
   common::log::write(common::log::level::note,
                      fmt::format("listening on {} ({})", b.endpoint(), cfg.keys ? "CURVE" : "INSECURE plaintext"));
   if (!cfg.monitor.empty())
-    common::log::write(common::log::level::note, fmt::format("monitor events on {}", b.monitor_endpoint()));
+    common::log::write(common::log::level::note,
+                       fmt::format("monitor events on {} ({})", b.monitor_endpoint(), cfg.keys ? "CURVE" : "INSECURE plaintext"));
   loop.run();
   return 0;
 }
