@@ -127,11 +127,23 @@ bool task_table::accept_done(slot* s, done_msg& m, zmq::message_t& payload) {
   return true;
 }
 
+// An output below glibc's mmap threshold (128 KiB) sits in the heap arena of
+// ZeroMQ's I/O thread, which received it. Kept for the result TTL, it would
+// pin that arena and make it grow with every task (an mprotect and fresh
+// pages per task, measured at about a quarter of the broker's CPU per
+// task), so a small output is copied into this thread's heap instead. A
+// larger one has its own mapping and is shared, not copied.
+void task_table::keep_output(zmq::message_t& kept, zmq::message_t& output) {
+  constexpr std::size_t shared_from = 128 * 1024;
+  if (output.size() >= shared_from) kept.copy(output);  // shares the buffer; the send moves the original
+  else kept.rebuild(output.data(), output.size());
+}
+
 void task_table::finish(task& t, const body& outcome, zmq::message_t* output) {
   if (std::holds_alternative<result_msg>(outcome)) ++stats_.completed;
   else ++stats_.failed;
   zmq::message_t kept;
-  if (output) kept.copy(*output);  // shares the buffer; the send below moves the original
+  if (output) keep_output(kept, *output);
   seen_.task_finished(t, outcome);  // before the unlink: it names the worker that ran it
   out_.deliver(t.client, outcome, output, wait_kind::outcome);
   outcomes_.put(t.key, outcome, std::move(kept), clock_.now());

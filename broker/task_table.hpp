@@ -94,6 +94,7 @@ class task_table {
   bool accept_done(slot* s, common::done_msg& m, zmq::message_t& payload);
   // Finishes t with its outcome (result_msg with output, or failed_msg).
   void finish(task& t, const common::body& outcome, zmq::message_t* output);
+  static void keep_output(zmq::message_t& kept, zmq::message_t& output);  // what outcomes_ keeps of an output
   // Finishes t from the broker's side with FAILED kind/text (timeout, cancel).
   void fail(task& t, const char* kind, const std::string& text);
   // A running task lost its slot: back to the front of its lane, or failed
