@@ -1,6 +1,7 @@
 // One REQ task slot against a scripted broker: READY (with the worker's
 // capabilities) at start; a TASK runs its handler off the loop thread and
-// DONE, which is also the next READY, carries the result; an unknown task
+// DONE, which is also the next READY, carries the result (a quick handler
+// runs on the loop thread, except in a stopping slot); an unknown task
 // name, a task_error and any other exception come back as failed DONEs; a
 // CANCEL sets the flag the handler reads; a non-TASK reply gets READY
 // anew; reannounce and reconnect replace the socket and say READY or
@@ -129,6 +130,35 @@ TEST_CASE("a TASK runs its handler off the loop thread; DONE carries the result 
   // No READY between tasks: the DONE was it, so the broker may send the next TASK at once.
   rig.send_task(slot, "t2", "echo", "again");
   rig.expect_done_of("t2", "echo:again");
+}
+
+TEST_CASE("a quick handler runs on the loop thread, task after task; a stopping slot runs it on its thread") {
+  slot_rig rig;
+  std::vector<std::thread::id> ran_on;
+  rig.handlers["quick"] = handler_entry(
+      context_handler([&](std::string_view in, task_context&) -> std::string {
+        ran_on.push_back(std::this_thread::get_id());
+        if (in == "bad") throw task_error("invalid_input", "bad input");
+        return "q:" + std::string(in);
+      }),
+      true);
+  const std::string slot = rig.start_until_ready();
+  for (const char* id : {"t1", "t2", "t3"}) {
+    rig.send_task(slot, id, "quick", id);
+    rig.expect_done_of(id, std::string("q:") + id);
+  }
+  rig.send_task(slot, "t4", "quick", "bad");
+  auto [done, out] = rig.expect_done();
+  CHECK_FALSE(done.ok);
+  CHECK(done.kind == "invalid_input");
+  rig.env.leave_wait = 5s;
+  rig.slot->close_when_idle();  // the broker sends one more TASK before it reads the BYE
+  rig.send_task(slot, "t5", "quick", "last");
+  rig.expect_done_of("t5", "q:last");
+  CHECK(pump_until(rig.loop.get(), [&] { return rig.closed == 1; }));
+  REQUIRE(ran_on.size() == 5);
+  for (int i = 0; i < 4; ++i) CHECK(ran_on[i] == std::this_thread::get_id());
+  CHECK(ran_on[4] != std::this_thread::get_id());
 }
 
 TEST_CASE("a task with no handler fails with a message naming the task") {

@@ -32,9 +32,9 @@ std::string fail(std::string_view payload) { throw task_error("task_error", std:
 }  // namespace builtin
 
 void add_builtin_handlers(worker& w) {
-  w.handle("echo", builtin::echo);
+  w.handle_quick("echo", builtin::echo);
   w.handle("sleep", builtin::sleep);
-  w.handle("fail", builtin::fail);
+  w.handle_quick("fail", builtin::fail);
 }
 
 }  // namespace argon::worker

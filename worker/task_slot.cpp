@@ -95,10 +95,7 @@ bool task_slot::read_one() {
   awaiting_reply_ = false;
   try {
     message m = decode(*f);
-    if (auto* t = std::get_if<task_msg>(&m.content)) {
-      start(std::move(*t), std::move(m.payload));
-      return false;
-    }
+    if (auto* t = std::get_if<task_msg>(&m.content)) return start(std::move(*t), std::move(m.payload));
     // The broker's answer to a stopping slot: nothing more comes. The slot closes
     // from the timer, since a watch cannot close its socket from its own callback.
     if (closing_) {
@@ -118,7 +115,10 @@ bool task_slot::read_one() {
   return true;   // the reply may be there already, its edge taken by the send
 }
 
-void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
+// Returns true when a quick handler ran here and DONE is sent, so the drain
+// goes on to its reply. A stopping slot runs even a quick handler on its
+// thread: its finish closes the socket, which the watch's own callback may not.
+bool task_slot::start(task_msg&& t, zmq::message_t&& payload) {
   leave_timer_.stop();
   task_ = std::move(t);
   payload_ = std::move(payload);
@@ -129,7 +129,14 @@ void task_slot::start(task_msg&& t, zmq::message_t&& payload) {
   progress_.begin(task_.id);
   set_state(state::busy);
   log::debug("task {} ({}) attempt {} started", task_.id, task_.task, task_.attempt);
+  auto it = env_.handlers->find(task_.task);
+  if (it != env_.handlers->end() && it->second.quick && !closing_) {
+    run_handler();
+    end_task();
+    return awaiting_reply_;
+  }
   runner_.run([this] { run_handler(); }, [this] { finish(); });
+  return false;
 }
 
 void task_slot::run_handler() {  // on the handler thread
@@ -143,7 +150,7 @@ void task_slot::run_handler() {  // on the handler thread
     task_context ctx(info_of(task_), cancelled_, [this](unsigned percent, std::string message) {
       progress_.offer(percent, std::move(message));
     });
-    result_ = it->second(std::string_view(static_cast<const char*>(payload_.data()), payload_.size()), ctx);
+    result_ = it->second.run(std::string_view(static_cast<const char*>(payload_.data()), payload_.size()), ctx);
     ok_ = true;
   } catch (const task_error& e) {
     kind_ = e.kind().size() <= max_id_bytes ? e.kind() : "task_error";
@@ -156,9 +163,15 @@ void task_slot::run_handler() {  // on the handler thread
 }
 
 void task_slot::finish() {
-  keep_result_limit();
   if (reconnect_before_done_) replace_socket();
   reconnect_before_done_ = false;
+  end_task();
+  if (closing_) return close();
+  watch_->drain();
+}
+
+void task_slot::end_task() {
+  keep_result_limit();
   payload_.rebuild();
   progress_.end();
   log::debug("task {} {}", task_.id, ok_ ? "done" : "failed");
@@ -167,8 +180,6 @@ void task_slot::finish() {
   set_state(state::ready);
   holding_done_ = true;
   send_done();
-  if (closing_) return close();
-  watch_->drain();
 }
 
 // The broker's socket drops a frame over its limit together with the connection,

@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include <zmq.hpp>
@@ -45,7 +46,16 @@
 
 namespace argon::worker {
 
-using handler_table = std::unordered_map<std::string, context_handler>;
+// A registered handler, and where it runs.
+struct handler_entry {
+  handler_entry() = default;
+  template <class F>
+    requires std::is_constructible_v<context_handler, F>
+  handler_entry(F fn, bool quick_run = false) : run(std::move(fn)), quick(quick_run) {}  // NOLINT: implicit by design
+  context_handler run;  // turns the payload into the result
+  bool quick = false;   // runs on the loop thread (worker::handle_quick)
+};
+using handler_table = std::unordered_map<std::string, handler_entry>;
 
 // What every slot of a worker shares.
 struct slot_env {
@@ -87,9 +97,10 @@ class task_slot {
   void close_socket();
   void replace_socket();
   bool read_one();
-  void start(common::task_msg&& t, zmq::message_t&& payload);
-  void run_handler();   // on the handler thread
+  bool start(common::task_msg&& t, zmq::message_t&& payload);
+  void run_handler();   // on the handler thread, or the loop thread for a quick handler
   void finish();        // back on the loop thread
+  void end_task();      // the outcome is known: DONE goes to the broker
   void send_done();
   void send_ready();
   void keep_result_limit();

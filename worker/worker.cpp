@@ -105,6 +105,13 @@ void worker::handle(std::string name, context_handler fn) {
   impl_->handlers[std::move(name)] = std::move(fn);
 }
 
+void worker::handle_quick(std::string name, handler fn) {
+  check_task_name(name);
+  if (!fn) throw config_error("no handler given for task '" + name + "'");
+  auto run = [fn = std::move(fn)](std::string_view payload, task_context&) { return fn(payload); };
+  impl_->handlers[std::move(name)] = handler_entry(context_handler(std::move(run)), true);
+}
+
 void worker::handle_command(std::string name, const std::string& command) {
   check_task_name(name);
   std::vector<std::string> argv = split_command(command);
