@@ -108,6 +108,13 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
   arm_give_up(*t);
   pending_task& ref = *t;
   tasks_.emplace(t->id, std::move(t));
+  // While tasks wait for room the broker is full for this client: a new task
+  // would only be refused, so it waits behind them (a caller who asked for no
+  // retry still hears the broker's BUSY).
+  if (!backing_off_.empty() && ref.opts.retry.value_or(opts_.retry.enabled)) {
+    const double spread = std::uniform_real_distribution<double>(0, 1)(rng_);
+    return wait_for_room(ref, busy_backoff(opts_.retry, 1, last_retry_after_, spread));
+  }
   send_submit(ref);
 }
 
@@ -147,7 +154,7 @@ void client::session::arm_give_up(pending_task& t) {
 // Sends (or resends) a task under its own id. While the broker is lost the task
 // is held instead: resend_unfinished sends it when the broker answers again.
 void client::session::send_submit(pending_task& t) {
-  if (t.state == pending_state::backing_off) backing_off_.erase(t.seq);
+  if (t.state == pending_state::backing_off) backing_off_.erase(room_order(t));
   t.state = pending_state::awaiting_outcome;
   t.sent_on = 0;
   if (link_->lost()) return;
@@ -312,8 +319,14 @@ void client::session::on_busy(const busy_msg& b) {
   auto delay = busy_backoff(p, t.busy_tries, info.retry_after, std::uniform_real_distribution<double>(0, 1)(rng_));
   log::debug("task {} busy ({}), retry {} in {} ms unless an outcome makes room first", t.id, b.reason, t.busy_tries,
              delay.count());
+  last_retry_after_ = info.retry_after;
+  wait_for_room(t, delay);
+}
+
+// t waits here until an outcome makes room, or its timer fires after delay.
+void client::session::wait_for_room(pending_task& t, millis delay) {
   t.state = pending_state::backing_off;
-  backing_off_[t.seq] = &t;
+  backing_off_[room_order(t)] = &t;
   pending_task* target = &t;
   if (!t.retry_timer)
     t.retry_timer = std::make_unique<timer>(loop_.get(), [this, target] {
@@ -323,8 +336,9 @@ void client::session::on_busy(const busy_msg& b) {
   t.retry_timer->start(delay);
 }
 
-// An outcome left the broker, so it has room for one task: the oldest one
-// refused as busy goes now instead of when its timer fires.
+// An outcome left the broker, so it has room for one task: the first one
+// waiting for room (the highest lane, then the oldest) goes now instead of
+// when its timer fires.
 void client::session::on_room() {
   if (backing_off_.empty() || link_->lost()) return;
   pending_task& t = *backing_off_.begin()->second;
@@ -341,7 +355,7 @@ void client::session::finish(const std::string& id, result r) {
   }
   std::unique_ptr<pending_task> t = std::move(it->second);
   tasks_.erase(it);
-  if (t->state == pending_state::backing_off) backing_off_.erase(t->seq);
+  if (t->state == pending_state::backing_off) backing_off_.erase(room_order(*t));
   t->on_done(std::move(r));
 }
 

@@ -19,8 +19,9 @@
 //
 // A task refused as busy stays here (the backlog stays with the client) and
 // goes again as soon as the broker has room: each outcome from the broker
-// means one task fewer there, so it sends the oldest task backing off at
-// once. Its retry timer (the broker's retry_after_ms, or the 1 + ln n
+// means one task fewer there, so it sends the first task waiting for room
+// (highest lane, then oldest) at once. While any task waits for room, a new
+// task waits behind it rather than being sent only to be refused. Its retry timer (the broker's retry_after_ms, or the 1 + ln n
 // backoff) sends it only while no outcome arrives. So a client whose window
 // is larger than the broker's queue limit keeps the broker full without
 // losing a second per refusal, and the broker never holds more than its
@@ -35,6 +36,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <zmq.hpp>
@@ -50,7 +52,7 @@ namespace argon {
 // Where an unfinished task stands on the client's side.
 enum class pending_state {
   awaiting_outcome,  // sent (or held while the broker is lost); the broker owes an outcome
-  backing_off,       // refused as busy; its retry timer will send it again
+  backing_off,       // refused as busy, or new while others were: waits for room or its retry timer
 };
 
 // A task the client is waiting on.
@@ -99,6 +101,9 @@ struct client::session {
   void on_status_reply(const common::status_reply_msg& s);
   void on_busy(const common::busy_msg& b);
   void on_room();
+  void wait_for_room(pending_task& t, common::millis delay);
+  // Where t stands among the tasks waiting for room: the highest lane first, then the oldest.
+  static std::pair<int, std::uint64_t> room_order(const pending_task& t) { return {static_cast<int>(t.opts.pri), t.seq}; }
   void on_progress(const common::progress_msg& p);
   void arm_timeout(pending_task& t);
   void send_submit(pending_task& t);
@@ -123,7 +128,8 @@ struct client::session {
   std::mutex inbox_mutex_;               // guards inbox_
   std::vector<std::function<void()>> inbox_;  // work posted from other threads
   std::unordered_map<std::string, std::unique_ptr<pending_task>> tasks_;  // by id
-  std::map<std::uint64_t, pending_task*> backing_off_;  // tasks refused as busy, by submission order
+  std::map<std::pair<int, std::uint64_t>, pending_task*> backing_off_;  // tasks waiting for room, by room_order
+  common::millis last_retry_after_{0};   // the latest BUSY's retry_after_ms: the hint for a task that waits behind it
   std::deque<status_waiter> status_waiters_;  // in request order
   bool status_workers_ = false;          // a waiting status request wants the worker list
   std::uint64_t status_sent_on_ = 0;     // the link's socket generation the last STATUS went out on

@@ -1,7 +1,8 @@
 // The client and a broker that answers BUSY: the backoff (1 + ln n seconds,
 // the broker's hint, jitter), and room signalling: an outcome from the broker
 // sends the oldest task refused as busy at once, one for one; with no outcome,
-// the task waits for its timer.
+// the task waits for its timer. A task submitted while others wait for room
+// waits behind them (a higher lane goes first), unless it asked for no retry.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -98,5 +99,49 @@ TEST_CASE("with no outcome arriving, a busy task waits for its timer") {
   CHECK(std::chrono::steady_clock::now() - refused_at >= 250ms);
   broker.reply(again->routing_id, common::result_msg{submit_of(*sent).id}, "x");
   CHECK(only.get().value() == "x");
+}
+
+TEST_CASE("while a task waits for room, new ones wait behind it, a higher lane first; a no-retry task is sent at once") {
+  fake_broker broker("b-behind", "tcp://127.0.0.1:*");
+  client_options o = fast_options(broker.endpoint);
+  o.retry.base_seconds = 30;
+  client c(o);
+  settle_contact(broker);
+  auto held = c.submit("echo", "held");
+  auto refused = c.submit("echo", "refused");
+  auto a = broker.next_submit(5s), b = broker.next_submit(5s);
+  REQUIRE(a);
+  REQUIRE(b);
+  broker.reply(b->routing_id, common::busy_msg{submit_of(*b).id, 1, 1, 1, 0, "queue_full"});
+  CHECK_FALSE(broker.next_submit(300ms));
+  auto normal = c.submit("echo", "normal");
+  submit_options high_lane;
+  high_lane.pri = common::priority::high;
+  auto high = c.submit("echo", "high", high_lane);
+  CHECK_FALSE(broker.next_submit(300ms));  // both wait: the broker would refuse them
+  submit_options no_retry;
+  no_retry.retry = false;
+  auto eager = c.submit("echo", "eager", no_retry);
+  auto sent = broker.next_submit(2s);
+  REQUIRE(sent);
+  CHECK(sent->msg.payload.to_string() == "eager");
+  broker.reply(sent->routing_id, common::busy_msg{submit_of(*sent).id, 1, 1, 1, 0, "queue_full"});
+  CHECK(eager.get().error_kind() == "busy");
+  // Each outcome lets one go: the high lane first, then the oldest.
+  const std::vector<std::string> order = {"high", "refused", "normal"};
+  std::optional<received> running = std::move(a);  // what the broker runs now
+  for (const auto& next_payload : order) {
+    broker.reply(running->routing_id, common::result_msg{submit_of(*running).id}, running->msg.payload.to_string());
+    auto next = broker.next_submit(2s);
+    REQUIRE(next);
+    CHECK(next->msg.payload.to_string() == next_payload);
+    CHECK_FALSE(broker.next_submit(200ms));
+    running = std::move(next);
+  }
+  broker.reply(running->routing_id, common::result_msg{submit_of(*running).id}, running->msg.payload.to_string());
+  CHECK(held.get().value() == "held");
+  CHECK(high.get().value() == "high");
+  CHECK(refused.get().value() == "refused");
+  CHECK(normal.get().value() == "normal");
 }
 }
