@@ -70,6 +70,10 @@ send_status broker_link::send(const body& b, zmq::message_t* payload) {
 
 void broker_link::stop() { heartbeat_->stop(); }
 
+void broker_link::set_idle(bool idle) {
+  if (health_.set_idle(idle, clock_.now())) ping();
+}
+
 bool broker_link::read_one() {
   auto f = read_frames(socket_, socket_kind::dealer);
   if (!f) return false;

@@ -5,7 +5,7 @@
 // It owns the socket and its zmq_watch, the heartbeat timer and a keepalive
 // that decides when to ping and when to make a new socket; it pings every
 // heartbeat from the start, so a broker that comes up is heard from within
-// about a heartbeat. Every socket it makes has the same routing id and CURVE
+// about a heartbeat, and once in contact only while its owner has work. Every socket it makes has the same routing id and CURVE
 // keys, so the broker (ROUTER_HANDOVER) gives a new socket the old one's
 // place and results still find the client. A socket is only closed from a
 // timer, never while its watch is reading, and its watch is stopped first,
@@ -59,6 +59,9 @@ class broker_link {
 
   // Sends one message, then reads whatever the send made readable.
   common::send_status send(const common::body& b, zmq::message_t* payload = nullptr);
+  // The owner has nothing outstanding (true) or has work again (false): an idle
+  // link in contact sends no PINGs (keepalive.hpp); work resuming pings at once.
+  void set_idle(bool idle);
   // Stops pinging and reconnecting (the client is closing).
   void stop();
 

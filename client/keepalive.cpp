@@ -31,13 +31,21 @@ tick_action keepalive::tick(time_point now) {
     case link_state::connecting:
       return reconnect_when_due(now, tick_action::ping);
     case link_state::alive:
-      if (now - last_heard_ < settings_.heartbeat * settings_.liveness) return tick_action::ping;
+      if (idle_) return tick_action::none;
+      if (now - std::max(last_heard_, busy_since_) < settings_.heartbeat * settings_.liveness) return tick_action::ping;
       set_state(link_state::lost, now);
       return tick_action::lose;
     case link_state::lost:
       return reconnect_when_due(now, tick_action::none);
   }
   return tick_action::none;
+}
+
+bool keepalive::set_idle(bool idle, time_point now) {
+  const bool resumed = idle_ && !idle;
+  idle_ = idle;
+  if (resumed) busy_since_ = now;
+  return resumed && state_ == link_state::alive;
 }
 
 // A new socket drops whatever the old one still queued (PINGs included), so

@@ -12,6 +12,14 @@
 // backoff. Contact with an instance the link has not been in contact with
 // (the first one, a new one after a restart, or the same one after a loss)
 // is news: the broker may hold none of what was sent before it.
+//
+// A client with nothing outstanding (no unfinished task, no status request)
+// is idle: once in contact it neither pings nor judges the broker's
+// silence, so ten thousand idle clients cost a broker nothing. When it has
+// work again, silence counts from that moment, and the owner pings at once,
+// so a broker that restarted or died meanwhile is noticed as quickly as
+// while busy. Before contact and while lost, an idle client pings and
+// reconnects as a busy one does.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +68,9 @@ class keepalive {
   void heard(common::time_point now);
   // A PONG or HEARTBEAT came from the broker instance `instance`.
   contact_news contact(common::time_point now, const std::string& instance);
+  // The owner has nothing outstanding (true) or has work again (false). Returns
+  // true when work resumes in contact with the broker: the owner should ping now.
+  bool set_idle(bool idle, common::time_point now);
   // Called every heartbeat.
   tick_action tick(common::time_point now);
   // When a task waiting since waiting_since gives up on a broker the link is
@@ -68,6 +79,7 @@ class keepalive {
 
   [[nodiscard]] link_state state() const { return state_; }
   [[nodiscard]] bool in_contact() const { return state_ == link_state::alive; }
+  [[nodiscard]] bool idle() const { return idle_; }
   [[nodiscard]] const std::string& instance() const { return instance_; }
   [[nodiscard]] common::time_point last_heard() const { return last_heard_; }
   [[nodiscard]] common::time_point lost_since() const { return lost_since_; }
@@ -81,6 +93,8 @@ class keepalive {
   link_state state_ = link_state::connecting;      // changed only by set_state
   std::string instance_;                           // the broker instance that last answered
   common::time_point last_heard_{};                // when anything last came from the broker
+  bool idle_ = true;                               // nothing outstanding: no pings, silence not judged
+  common::time_point busy_since_{};                // when work last resumed; silence counts from here at the earliest
   common::time_point lost_since_{};                // when the broker was given up for lost
   common::time_point next_reconnect_{};            // without contact: when to make a new socket next
   common::reconnect_backoff backoff_;              // without contact: gaps between reconnects

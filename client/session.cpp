@@ -108,6 +108,7 @@ void client::session::start_task(std::unique_ptr<pending_task> t) {
   arm_give_up(*t);
   pending_task& ref = *t;
   tasks_.emplace(t->id, std::move(t));
+  update_idle();
   // While tasks wait for room the broker is full for this client: a new task
   // would only be refused, so it waits behind them (a caller who asked for no
   // retry still hears the broker's BUSY).
@@ -181,6 +182,7 @@ void client::session::ask_status(status_waiter w, bool with_workers) {
   if (status_waiters_.empty()) status_workers_ = false;
   status_workers_ = status_workers_ || with_workers;
   status_waiters_.push_back(std::move(w));
+  update_idle();
   send_status_request();
 }
 
@@ -303,6 +305,7 @@ void client::session::on_status_reply(const status_reply_msg& s) {
   if (status_waiters_.empty()) return;  // an answer to a resent request
   status_waiters_.front()->set_value(s);
   status_waiters_.pop_front();
+  update_idle();
 }
 
 void client::session::on_busy(const busy_msg& b) {
@@ -355,9 +358,13 @@ void client::session::finish(const std::string& id, result r) {
   }
   std::unique_ptr<pending_task> t = std::move(it->second);
   tasks_.erase(it);
+  update_idle();
   if (t->state == pending_state::backing_off) backing_off_.erase(room_order(*t));
   t->on_done(std::move(r));
 }
+
+// With nothing outstanding the link stops pinging a broker it is in contact with.
+void client::session::update_idle() { link_->set_idle(tasks_.empty() && status_waiters_.empty()); }
 
 void client::session::shut_down() {
   closing_ = true;

@@ -118,6 +118,7 @@ struct client::session {
   void finish(const std::string& id, result r);
   [[nodiscard]] std::string over_limit(const pending_task& t) const;
   void fail_over_limit();
+  void update_idle();
   void shut_down();
   std::string next_id();
 

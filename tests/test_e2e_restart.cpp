@@ -1,7 +1,8 @@
 // End to end: the broker is killed and restarted, or frozen, while a client
 // has many tasks outstanding. The client notices the new broker instance (or
 // gives the frozen one up and reconnects), submits its unfinished tasks
-// again, and every task ends once, with its own value.
+// again, and every task ends once, with its own value. The same holds for a
+// client that was idle (sending nothing) when the broker restarted or froze.
 #include <doctest/doctest.h>
 
 #include <condition_variable>
@@ -109,5 +110,26 @@ TEST_CASE("the broker killed and restarted under load, fresh workers join: all 1
 
 TEST_CASE("a CURVE broker frozen past the client's liveness: the client reconnects with its keys, all 100 tasks resolve once") {
   run_under_load(outage::freeze, true);
+}
+
+TEST_CASE("an idle client's next task runs once after the broker restarted, or froze, while it was idle") {
+  argon_system sys({.workers = 0, .broker_args = fast_beats});
+  sys.add_worker(2, fast_beats);
+  REQUIRE(sys.wait_for_slots(2));
+  client_options o = client_options_for(sys);
+  o.heartbeat = 200ms;
+  client c(o);
+  CHECK(c.submit("echo", "before").get().value() == "before");
+  std::this_thread::sleep_for(1s);  // idle for more than liveness x heartbeat: not given up, nothing sent
+  sys.restart_broker(SIGKILL);
+  REQUIRE(sys.wait_for_slots(2));
+  CHECK(c.submit("echo", "after restart").get().value() == "after restart");
+  std::this_thread::sleep_for(1s);
+  sys.broker->signal(SIGSTOP);
+  auto frozen = c.submit("echo", "while frozen");  // silence counts from here: lost after 600 ms, then reconnects
+  std::this_thread::sleep_for(1500ms);
+  sys.broker->signal(SIGCONT);
+  REQUIRE(frozen.wait_for(20s) == std::future_status::ready);
+  CHECK(frozen.get().value() == "while frozen");
 }
 }

@@ -1,6 +1,7 @@
 // The client's keep-alive on a fake clock (client/keepalive.*): when it pings,
 // when the broker counts as lost, how reconnects back off, and which
-// deadline a task has before contact, in contact and after a loss.
+// deadline a task has before contact, in contact and after a loss; an idle
+// client in contact neither pings nor judges silence.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -16,6 +17,7 @@ TEST_CASE("keep-alive: ping while the broker talks, lose it after liveness beats
   common::fake_clock clk;
   keepalive k({100ms, 3});
   k.start(clk.now());
+  CHECK_FALSE(k.set_idle(false, clk.now()));  // work before contact: nothing to ping for yet beyond the beat
   CHECK(k.state() == link_state::connecting);
   CHECK(k.tick(clk.now()) == tick_action::ping);  // before the first contact it pings as often as after it
   CHECK(k.contact(clk.now(), "b-1") == contact_news::first_contact);
@@ -79,6 +81,7 @@ TEST_CASE("keep-alive deadlines: connect_timeout from submission before contact,
   common::fake_clock clk;
   keepalive k({100ms, 3, 5000ms, 60000ms});
   k.start(clk.now());
+  k.set_idle(false, clk.now());
   const auto early = clk.now();
   clk.advance(2s);
   const auto later = clk.now();
@@ -94,9 +97,34 @@ TEST_CASE("keep-alive deadlines: connect_timeout from submission before contact,
   CHECK(k.give_up_at(clk.now()) == clk.now() + 60000ms);  // submitted while lost: from its submission
   keepalive never({100ms, 3, 5000ms, 0ms});
   never.start(clk.now());
+  never.set_idle(false, clk.now());
   never.contact(clk.now(), "b-1");
   clk.advance(300ms);
   REQUIRE(never.tick(clk.now()) == tick_action::lose);
   CHECK_FALSE(never.give_up_at(clk.now()).has_value());  // reconnect_timeout 0: wait for ever
+}
+
+TEST_CASE("keep-alive when idle: no pings and no judging in contact; work resumes with a ping and silence counted from then") {
+  common::fake_clock clk;
+  keepalive k({100ms, 3});
+  k.start(clk.now());
+  CHECK(k.idle());
+  CHECK(k.tick(clk.now()) == tick_action::ping);  // before contact an idle client still pings (to find the broker)
+  k.contact(clk.now(), "b-1");
+  for (int beat = 0; beat < 600; ++beat) {  // a minute of silence costs nothing and loses nothing
+    clk.advance(100ms);
+    CHECK(k.tick(clk.now()) == tick_action::none);
+  }
+  CHECK(k.state() == link_state::alive);
+  CHECK(k.set_idle(false, clk.now()));  // work again: ping now
+  CHECK_FALSE(k.set_idle(false, clk.now()));  // still busy: no second ping
+  clk.advance(200ms);
+  CHECK(k.tick(clk.now()) == tick_action::ping);  // silence counts from the resumption, not the last word
+  clk.advance(100ms);
+  CHECK(k.tick(clk.now()) == tick_action::lose);  // liveness beats without an answer
+  CHECK(k.set_idle(true, clk.now()) == false);
+  clk.advance(1000ms);
+  CHECK(k.tick(clk.now()) == tick_action::reconnect);  // lost and idle: it keeps trying to reconnect
+  CHECK_FALSE(k.set_idle(false, clk.now()));  // not in contact: the reconnects do the pinging
 }
 }

@@ -13,7 +13,9 @@
 //
 // The backlog is the client's. Until the broker first answers, a task left
 // unanswered for connect_timeout after its submission fails as unreachable
-// (the key may be wrong). The client PINGs every heartbeat from the start;
+// (the key may be wrong). The client PINGs every heartbeat from the start
+// (once the broker has answered, only while it has work: idle, it sends
+// nothing, and its next task PINGs at once);
 // at the first answer, anything that may have gone to a broker that died
 // before answering is sent again, and when the broker restarts (its PONG
 // names a new instance) every unfinished task is submitted again under its
@@ -61,7 +63,7 @@ struct client_options {
   bool insecure = false;                           // plaintext, only when asked for
   retry_policy retry;                              // busy handling
   std::chrono::milliseconds connect_timeout{5000}; // no first PONG this long after a task's submission: it fails as unreachable
-  std::chrono::milliseconds heartbeat{1000};       // PING interval once the broker has answered
+  std::chrono::milliseconds heartbeat{1000};       // PING interval before first contact, and after it while tasks are unfinished
   std::uint32_t liveness = 3;                      // heartbeats without a word from the broker before it is lost
   std::chrono::milliseconds reconnect_timeout{60000}; // broker lost this long: unfinished tasks fail as unreachable; 0 = never
   std::size_t max_payload = 16u << 20;             // larger payloads are refused before sending
