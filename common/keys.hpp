@@ -1,8 +1,11 @@
 // Keys: one keyfile, three CURVE keypairs (broker, worker, client).
 //
-// The keyfile's bytes, less trailing newlines, go through Argon2id with a
-// fixed salt to a 32-byte master key; crypto_kdf derives one subkey per
-// role; crypto_box_seed_keypair turns each subkey into a keypair. Every
+// A keyfile from argon keygen holds the 32-byte master key itself
+// ("argon-master-key:" and 64 hex digits); any other keyfile's bytes, less
+// trailing newlines, go through Argon2id with a fixed salt to the master key
+// (a passphrase needs stretching; random bits do not). crypto_kdf derives
+// one subkey per role; crypto_box_seed_keypair turns each subkey into a
+// keypair. Every
 // process holding the keyfile derives the same keys, so no key exchange is
 // needed. docs/protocol.md gives the parameters and test vectors.
 #pragma once
@@ -31,6 +34,8 @@ struct role_keys {
 };
 
 // Derives all three keypairs from a keyfile's contents (trailing newlines trimmed).
+// Throws config_error for an empty keyfile, or one that starts with
+// master_key_prefix but does not go on with exactly 64 hex digits.
 [[nodiscard]] role_keys derive_keys(std::string_view keyfile_bytes);
 
 // Reads a keyfile and derives its keys; a worker keyfile, when given, supplies the
@@ -39,7 +44,10 @@ struct role_keys {
 // it and the fix (chmod 600): whoever reads it can pose as any role.
 [[nodiscard]] role_keys load_keys(const std::string& path, const std::optional<std::string>& worker_path = {});
 
-// The text of a new random keyfile: 32 random bytes in hex and a newline.
+// Marks a keyfile that holds the master key itself, in 64 hex digits.
+inline constexpr std::string_view master_key_prefix = "argon-master-key:";
+
+// The text of a new random keyfile: master_key_prefix, 32 random bytes in hex, a newline.
 [[nodiscard]] std::string new_keyfile_text();
 
 // Writes a new random keyfile with mode 0600; refuses to overwrite. Throws config_error.

@@ -154,8 +154,10 @@ TEST_CASE("argon keygen - writes the keyfile to stdout; a keyfile others may rea
   temp_dir dir;
   auto to_stdout = run({exe("ARGON_CLI"), "keygen", "-"}, "", 30s);
   CHECK(to_stdout.exit_code == 0);
-  REQUIRE(to_stdout.out.size() == 65);  // 32 bytes in hex and a newline
-  CHECK(to_stdout.out.find_first_not_of("0123456789abcdef\n") == std::string::npos);
+  const std::string prefix = "argon-master-key:";
+  REQUIRE(to_stdout.out.size() == prefix.size() + 65);  // the prefix, 32 bytes in hex and a newline
+  CHECK(to_stdout.out.starts_with(prefix));
+  CHECK(to_stdout.out.find_first_not_of("0123456789abcdef\n", prefix.size()) == std::string::npos);
   CHECK(run({exe("ARGON_CLI"), "keygen", "-"}, "", 30s).out != to_stdout.out);
   CHECK(read_file("-").empty());  // no file named "-" where the test runs
 

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -24,6 +25,26 @@ TEST_CASE("derivation matches the test vectors in docs/protocol.md") {
   CHECK(to_hex(h.broker.public_key) == "403b750e4ff4d147dbc34f6eb2722187f7928a47d91244cae824e06b71b7ea7d");
   CHECK(to_hex(h.worker.public_key) == "559086031e83cf93a36e416d4660b1a0bf70d05d7f935bf658cb20ea980fcc61");
   CHECK(to_hex(h.client.public_key) == "39c00710554eeae58fdd9f0d9cf1c029662b108d3d454cd5b595f9500eee7253");
+  auto m = derive_keys("argon-master-key:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+  CHECK(to_hex(m.broker.public_key) == "3080980a4805d2dea53abb1ae8fa6573088d80f79b22ef241db40d8c4413b70a");
+  CHECK(to_hex(m.worker.public_key) == "cb7f393469c443876a42f30213a9f51238a9a7e004debf8f4d9285989d8ef35b");
+  CHECK(to_hex(m.client.public_key) == "2854284595b7164d234d47e9364e287abbbaacd587031c203273c0d31c95ee24");
+}
+
+TEST_CASE("a master-key keyfile is read as it is: any hex case, and anything but 64 hex digits is refused") {
+  const std::string hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  std::string upper = hex;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  CHECK(derive_keys("argon-master-key:" + upper).client.public_key ==
+        derive_keys("argon-master-key:" + hex).client.public_key);
+  for (const std::string& bad : {std::string("argon-master-key:"), "argon-master-key:" + hex.substr(2),
+                                "argon-master-key:" + hex + "00", "argon-master-key:" + hex.substr(0, 62) + "zz",
+                                "argon-master-key: " + hex}) {
+    INFO(bad);
+    CHECK_THROWS_WITH_AS((void)derive_keys(bad), doctest::Contains("64 hex digits"), config_error);
+  }
+  CHECK(derive_keys("Argon-master-key:" + hex).client.public_key !=
+        derive_keys("argon-master-key:" + hex).client.public_key);  // another prefix is a passphrase
 }
 
 TEST_CASE("trailing newlines do not matter, and roles differ") {
@@ -36,7 +57,7 @@ TEST_CASE("trailing newlines do not matter, and roles differ") {
   CHECK_THROWS_AS((void)derive_keys("\n"), config_error);
 }
 
-TEST_CASE("keygen writes 64 hex characters and a newline, mode 0600, and never overwrites") {
+TEST_CASE("keygen writes argon-master-key:, 64 hex characters and a newline, mode 0600, and never overwrites") {
   argon::test::temp_dir dir;
   std::string path = dir.file("k");
   write_keyfile(path);
@@ -44,9 +65,12 @@ TEST_CASE("keygen writes 64 hex characters and a newline, mode 0600, and never o
   REQUIRE(stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   std::string text = argon::test::read_file(path);
-  CHECK(text.size() == 65);
+  const std::string prefix(master_key_prefix);
+  REQUIRE(text.starts_with(prefix));
+  CHECK(text.size() == prefix.size() + 65);
   CHECK(text.back() == '\n');
-  CHECK(text.find_first_not_of("0123456789abcdef") == 64);
+  CHECK(text.find_first_not_of("0123456789abcdef", prefix.size()) == prefix.size() + 64);
+  (void)load_keys(path);  // its own format loads
   CHECK_THROWS_AS(write_keyfile(path), config_error);
   CHECK(argon::test::read_file(path) == text);
   CHECK_THROWS_AS((void)load_keys(dir.file("missing")), config_error);
