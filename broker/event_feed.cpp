@@ -42,10 +42,14 @@ void event_feed::poll() { watch_->drain(); }
 
 // The topic goes first: when the pipe is full it fails with EAGAIN before the map is
 // even encoded, so a stopped subscriber costs the broker little more than the attempt.
-void event_feed::publish(common::monitor::body b) {
+void event_feed::publish(common::monitor::body b) { publish_to({}, std::move(b)); }
+
+void event_feed::publish_to(std::string_view topic_prefix, common::monitor::body b) {
   const char* name = common::monitor::name_of(b);
   try {
-    zmq::message_t topic(name, std::strlen(name));
+    std::string full(topic_prefix);
+    full += name;
+    zmq::message_t topic(full.data(), full.size());
     if (!pub_.send(topic, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return count_drop();
     const std::string map = common::monitor::encode({common::unix_ms(), std::move(b)});
     zmq::message_t body(map.data(), map.size());

@@ -39,6 +39,8 @@ class event_feed {
 
   // Sends one event now, or drops and counts it when the pipe is full.
   void publish(common::monitor::body b);
+  // Publishes b under topic_prefix + its name: a replay for one subscriber (monitor_events.hpp).
+  void publish_to(std::string_view topic_prefix, common::monitor::body b);
   // Reads waiting subscription messages; call after a burst of sends (they can consume the fd's edge).
   void poll();
   // Events dropped since the last call; the total since the start.

@@ -64,23 +64,35 @@ void observer::close_feed() {
   feed_.reset();
 }
 
+// A subscription to a replay topic asks for the workers, for that subscriber
+// alone. Each replay is one event per worker, so a burst of new subscribers
+// is served max_replays_per_tick a second, and at most max_replays_due wait.
 void observer::on_subscription(std::string_view message) {
   wanted_ = feed_->subscriptions().wanted();
-  if (subscription_set::subscribes_to(message, mon::kind_index<mon::worker_joined>())) replay_due_ = true;
-  if (replay_due_ && clock_.now() - last_replay_ >= std::chrono::seconds(1)) replay_workers();
+  const std::string_view topic = message.substr(std::min<std::size_t>(1, message.size()));
+  if (message.empty() || message[0] != 1 || !topic.starts_with(mon::replay_prefix) || topic.size() > mon::max_replay_topic)
+    return;
+  if (replays_due_.size() >= max_replays_due) return log::warn("monitor: {} replays wait already; dropped one", replays_due_.size());
+  replays_due_.emplace_back(topic);
+  replay_pending();
 }
 
-void observer::replay_workers() {
-  replay_due_ = false;
-  last_replay_ = clock_.now();
-  if (!(wanted_ & bit<mon::worker_joined>)) return;
+void observer::replay_pending() {
+  for (; !replays_due_.empty() && replays_this_tick_ < max_replays_per_tick; ++replays_this_tick_) {
+    replay_workers(replays_due_.front());
+    replays_due_.pop_front();
+  }
+}
+
+void observer::replay_workers(std::string_view topic) {
   workers_->each_worker([&](const worker_record& w) {
-    if (w.watched && !w.leaving) publish(mon::worker_joined{w.id, w.capacity, w.address});
+    if (w.watched && !w.leaving) feed_->publish_to(topic, mon::worker_joined{w.id, w.capacity, w.address});
   });
 }
 
 void observer::tick() {
-  if (replay_due_) replay_workers();
+  replays_this_tick_ = 0;
+  replay_pending();
   if (wanted_ & bit<mon::stats>) {
     const auto dropped = feed_->take_dropped();
     publish(sampler_.sample(clock_.now(), snapshot_(), dropped, feed_->dropped_total()));

@@ -12,6 +12,7 @@
 // them.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -102,8 +103,11 @@ class observer {
   void trace_out(std::string_view peer, common::command c, std::string_view id, std::size_t payload_bytes,
                  std::string detail);
   void on_subscription(std::string_view message);
+  static constexpr unsigned max_replays_per_tick = 16;   // workers replayed to at most this many new subscribers a second
+  static constexpr std::size_t max_replays_due = 1024;  // replays that may wait for a later tick
   void tick();
-  void replay_workers();
+  void replay_workers(std::string_view topic);
+  void replay_pending();
   void publish(ev e) { feed_->publish(std::move(e)); }
 
   common::clock& clock_;                  // the broker's clock
@@ -112,8 +116,8 @@ class observer {
   stats_sampler sampler_;                 // rates and percentiles for the stats event
   snapshot_fn snapshot_;                  // the broker's state, for the stats event
   common::role last_in_ = common::role::client;  // role of the last message received (whom ERROR goes to)
-  bool replay_due_ = false;               // a worker_joined subscriber came; replay at the next tick
-  common::time_point last_replay_{};      // when the workers were last replayed
+  std::deque<std::string> replays_due_;   // replay topics subscribed to and not yet served, oldest first
+  unsigned replays_this_tick_ = 0;        // replays served since the last tick (at most max_replays_per_tick)
   std::unique_ptr<event_feed> feed_;      // the XPUB; null without --monitor
   std::unique_ptr<common::timer> ticker_; // once a second: stats, replay, subscriptions
 };

@@ -209,6 +209,13 @@ struct event {
 // The kind with this name; kind_count when there is none.
 [[nodiscard]] std::size_t kind_of(std::string_view name);
 
+// A subscriber that wants the broker's current workers also subscribes to
+// replay_prefix, a nonce of its own and "/" (at most max_replay_topic bytes
+// in all); the broker answers with one worker_joined per worker under that
+// topic followed by "worker_joined", which reaches that subscriber alone.
+inline constexpr std::string_view replay_prefix = "replay/";
+inline constexpr std::size_t max_replay_topic = 64;
+
 // Encodes the map frame of an event.
 [[nodiscard]] std::string encode(const event& e);
 // Decodes a topic and map frame; throws protocol_error on a defect.

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <memory>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -107,6 +109,24 @@ TEST_CASE("each task's submitted, dispatched and done events reach a monitor in 
       if (e.value("event", "") == "task_failed" && e.value("kind", "") == "unknown_task") return true;
     return false;
   }, 5s));
+}
+
+TEST_CASE("each monitor gets the workers replayed to it alone: others starting later do not repeat them") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.workers = 2, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(2));
+  event_log first(sys, mon, {"--json"}, "first.log");
+  REQUIRE(first.wait_ready());
+  REQUIRE(first.wait_for([](const auto& evs) { return count_named(evs, "worker_joined") >= 2; }, 10s));
+  std::vector<std::unique_ptr<event_log>> later;
+  for (int i = 0; i < 3; ++i) {
+    later.push_back(std::make_unique<event_log>(sys, mon, std::vector<std::string>{"--json"}, fmt::format("later{}.log", i)));
+    REQUIRE(later.back()->wait_ready());
+  }
+  for (auto& l : later)  // each later monitor learns both workers ...
+    CHECK(l->wait_for([](const auto& evs) { return count_named(evs, "worker_joined") >= 2; }, 10s));
+  std::this_thread::sleep_for(1500ms);  // past a tick, when a replay held back would go out
+  CHECK(first.named("worker_joined").size() == 2);  // ... and the first one sees no repeat
 }
 
 TEST_CASE("a wrong keyfile and an unknown key each give an auth_failed event within 2 s") {

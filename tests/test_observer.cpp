@@ -1,8 +1,9 @@
 // The broker's observer: without a feed its hooks publish nothing; with a
 // feed, each hook's event reaches a subscriber of exactly that event, with
 // the fields taken from the broker's objects, once that subscription has
-// reached the observer; a new worker_joined subscriber gets every worker of
-// the registry that said HELLO and has not left replayed; the stats
+// reached the observer; a subscriber to a replay topic of its own gets every
+// worker of the registry that said HELLO and has not left, and no other
+// subscriber sees that replay; the stats
 // event carries the broker's snapshot and the waits and run times the
 // hooks recorded. The clock is fake; the loop is pumped by the test (the
 // stats tick is a real one-second timer, so those cases wait for it).
@@ -207,30 +208,35 @@ TEST_CASE("each hook's event reaches a subscriber of exactly that event, with th
   }
 }
 
-TEST_CASE("a new worker_joined subscriber gets every worker that said HELLO and has not left, even those that joined before it") {
+TEST_CASE("a replay subscriber gets every worker that said HELLO and has not left, and no one else sees it") {
   observer_rig rig;
   rig.workers.hello("W1", "cW1", rig.clk.now(), 2, "");
   rig.workers.hello("W2", "cW2", rig.clk.now(), 3, "");
   rig.workers.hello("W3", "cW3", rig.clk.now(), 1, "");
   (void)rig.workers.retire("W3");  // said BYE
   rig.workers.mark_ready("sW4.0", "W4");  // slots only, no HELLO: nothing to announce
-  auto first = rig.subscribe("worker_joined", kind_no<mon::worker_joined>);
-  std::set<std::string> seen;
-  for (auto& e : rig.drain(*first)) {
-    const auto& j = std::get<mon::worker_joined>(e);
-    seen.insert(j.worker);
-    CHECK(j.capacity == (j.worker == "W1" ? 2u : 3u));
-  }
-  CHECK(seen == std::set<std::string>{"W1", "W2"});
-  // A second monitor within the same second is served at the next tick.
-  auto second = rig.subscribe("worker_", kind_no<mon::worker_left>);
-  seen.clear();
-  for (int i = 0; i < 2; ++i) {
-    auto e = rig.next(*second, 5s);
-    REQUIRE(e);
-    seen.insert(std::get<mon::worker_joined>(e->content).worker);
-  }
-  CHECK(seen == std::set<std::string>{"W1", "W2"});
+  auto bystander = rig.subscribe("worker_", kind_no<mon::worker_joined>);
+  // The replay comes under "replay/NONCE/worker_joined"; each subscriber has its own nonce.
+  auto replayed_to = [&](zmq::socket_t& s) {
+    std::set<std::string> seen;
+    zmq::message_t topic, map;
+    while (pump_until(rig.loop.get(), [&] { return s.recv(topic, zmq::recv_flags::dontwait).has_value(); }, 300ms)) {
+      REQUIRE(s.recv(map, zmq::recv_flags::none));
+      std::string_view name = topic.to_string_view();
+      REQUIRE(name.starts_with(mon::replay_prefix));
+      name.remove_prefix(name.find('/', mon::replay_prefix.size()) + 1);
+      const auto j = std::get<mon::worker_joined>(mon::decode(name, map.to_string_view()).content);
+      CHECK(j.capacity == (j.worker == "W1" ? 2u : 3u));
+      seen.insert(j.worker);
+    }
+    return seen;
+  };
+  auto first = monitor_subscriber(rig.ctx, rig.obs.feed_endpoint(), {"replay/aaaa/"});
+  CHECK(replayed_to(*first) == std::set<std::string>{"W1", "W2"});
+  auto second = monitor_subscriber(rig.ctx, rig.obs.feed_endpoint(), {"replay/bbbb/"});
+  CHECK(replayed_to(*second) == std::set<std::string>{"W1", "W2"});
+  CHECK(replayed_to(*first).empty());      // the second one's replay is not the first one's
+  CHECK(rig.drain(*bystander).empty());    // nor a plain worker_ subscriber's
 }
 
 TEST_CASE("the stats event carries the broker's snapshot and the waits and run times the hooks recorded") {
