@@ -11,6 +11,7 @@
 #include "cli_parse.hpp"
 #include "exit_code.hpp"
 #include "log.hpp"
+#include "service_notify.hpp"
 #include "stop_signals.hpp"
 #include "uv_handles.hpp"
 
@@ -93,6 +94,7 @@ class shutdown {
     }
     draining_ = true;
     common::log::note("signal {}: draining (up to {} ms; a second signal stops at once)", sig, limit_.count());
+    common::notify_stopping(fmt::format("draining: {} task(s) unfinished", broker_.unfinished()));
     deadline_.start(limit_);
     broker_.drain([this] {
       common::log::note("drained: every accepted task has had its outcome sent");
@@ -132,6 +134,7 @@ int run(const broker::config& cfg, common::millis drain_limit) {
   if (!cfg.monitor.empty())
     common::log::write(common::log::level::note,
                        fmt::format("monitor events on {} ({})", b.monitor_endpoint(), cfg.keys ? "CURVE" : "INSECURE plaintext"));
+  common::notify_ready(fmt::format("listening on {}", b.endpoint()));
   loop.run();
   return 0;
 }

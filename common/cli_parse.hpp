@@ -22,9 +22,11 @@ namespace argon::common {
 
 // Parses argv into app, the flags of `program` (its name, for --version).
 // Empty when the program should go on; otherwise the exit code to stop with
-// (0 after --help or --version, exit_usage for a bad flag).
+// (0 after --help, --help-all or --version, exit_usage for a bad flag).
 [[nodiscard]] inline std::optional<int> parse_or_exit(CLI::App& app, int argc, char** argv, const std::string& program) {
   app.set_version_flag("--version", program + " " ARGON_VERSION);
+  // Every subcommand's flags in one text: what the manual pages are made from.
+  app.set_help_all_flag("--help-all", "Print help for every subcommand, then exit");
   try {
     app.parse(argc, argv);
     return std::nullopt;

@@ -19,6 +19,7 @@
 #include "argon/worker.hpp"
 #include "errors.hpp"
 #include "log.hpp"
+#include "service_notify.hpp"
 #include "stop_signals.hpp"
 #include "task_slot.hpp"
 #include "uv_handles.hpp"
@@ -148,6 +149,7 @@ void worker::impl::begin_stop() {
     std::_Exit(1);
   }
   stopping = true;
+  notify_stopping("stopping: idle slots close now, busy ones after their task");
   log::note("stopping: idle slots close now, busy slots after their task");
   if (control) control->say_bye();  // the broker stops sending us work at once
   for (auto& s : slots) s->close_when_idle();
@@ -231,6 +233,7 @@ int worker::run() {
   self.env.progress = [&control](const progress_msg& p) { control.send_progress(p); };
   log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
             self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
+  notify_ready(fmt::format("{} slots for {}", self.opts.capacity, self.env.broker.endpoint));
   loop.run();
   return 0;
 }
