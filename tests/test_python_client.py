@@ -634,6 +634,12 @@ class EndToEndTest(unittest.TestCase):
         self.start_worker(1, "--allow-exec", "/usr/bin/*")
         c = self.client()
         self.assertEqual(c.exec(["/usr/bin/tr", "a-z", "A-Z"], b"hello").result(timeout=30), b"HELLO")
+        # A program's stderr reaches the failure message as it is, in a msgpack str
+        # that need not be UTF-8: the outcome must still arrive.
+        with self.assertRaises(TaskFailed) as e:
+            c.exec(["/usr/bin/env", "sh", "-c", "printf 'caf\\351' >&2; exit 3"]).result(timeout=30)
+        self.assertEqual(e.exception.kind, "task_error")
+        self.assertIn("caf\ufffd", e.exception.message)
 
     def test_close_cancels_unfinished_tasks(self):
         self.start_broker()
