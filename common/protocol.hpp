@@ -82,7 +82,7 @@ struct submit_msg {
   std::string id;                   // client-chosen task id, unique per client
   std::string task;                 // task name, e.g. "echo"
   priority pri = priority::normal;  // lane
-  std::uint32_t timeout_ms = 0;     // run deadline in ms from dispatch; 0 = none
+  std::uint32_t timeout_ms = 0;     // deadline in ms from when the broker accepts the task; 0 = none
   std::uint32_t max_attempts = 1;   // how many times the task may be started
   std::vector<std::string> argv;    // task "exec" only: absolute program path and its arguments
   static constexpr command wire_command = command::submit;
@@ -179,7 +179,7 @@ struct busy_msg {
   std::uint64_t limit = 0;          // queue limit in tasks
   std::uint64_t capacity = 0;       // connected worker slots
   std::uint32_t retry_after_ms = 0; // broker's estimate of the wait
-  std::string reason;               // "queue_full", "queue_bytes", "no_workers", "draining", "client_slow"
+  std::string reason;               // "queue_full", "queue_bytes", "no_workers", "draining", "client_slow", "starting"
   static constexpr command wire_command = command::busy;
   static constexpr const char* wire_name = "BUSY";
   template <class S, class V> static void each_field(S& s, V&& v) {

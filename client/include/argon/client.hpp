@@ -90,7 +90,7 @@ struct busy_info {
   std::uint64_t limit = 0;                   // queue limit
   std::uint64_t capacity = 0;                // connected worker slots
   std::chrono::milliseconds retry_after{0};  // the broker's estimate of the wait
-  std::string reason;                        // queue_full, queue_bytes, no_workers, draining, client_slow
+  std::string reason;                        // queue_full, queue_bytes, no_workers, draining, client_slow, starting
 };
 
 // Thrown by result::value() for a task that did not succeed.
