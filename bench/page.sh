@@ -35,7 +35,7 @@ machine() {
   zmq=$(pkg-config --modversion libzmq 2>/dev/null || echo unknown)
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- Machine: ${cpu:-unknown CPU}, $(nproc) cores, $mem; $os, Linux $(uname -r)"
-  echo "- Argon: $("$build/tools/argon" --version 2>/dev/null || echo unknown), commit $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown); libzmq $zmq; $(gearmand --version 2>&1 | grep -m1 gearmand || echo "gearmand not installed")"
+  echo "- Argon: $("$build/tools/argon" --version 2>/dev/null || echo unknown), commit $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown); libzmq $zmq; $(gearmand --version 2>&1 | grep -m1 gearmand | awk '{print $1, $2}' || echo "gearmand not installed")"
 }
 
 throughput_tables() {
