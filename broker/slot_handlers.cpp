@@ -28,6 +28,7 @@ void broker::on_ready(const peer& p, const ready_msg& m) {
   }
   slot& fresh = workers_.mark_ready(p.id, m.worker_id);
   workers_.announce(m.worker_id, m.caps);
+  fresh.worker->lanes = m.lanes.value_or(all_lanes);
   workers_.touch(m.worker_id, clock_.now());
   log::debug("slot of worker {} ready ({} slots known)", fresh.worker->id, workers_.slot_count());
 }

@@ -21,18 +21,18 @@ void task_queue::link(task& t, bool front) {
   bytes_ += t.payload.size();
 }
 
-// The front of a route's highest non-empty lane.
-task* task_queue::best_of(const lanes& l) {
-  for (auto& lane : l)
-    if (!lane.empty()) return lane.front();
+// The front of a route's highest non-empty lane among those in mask.
+task* task_queue::best_of(const lanes& l, std::uint32_t mask) {
+  for (std::size_t i = 0; i < l.size(); ++i)
+    if ((mask >> i & 1u) && !l[i].empty()) return l[i].front();
   return nullptr;
 }
 
-task* task_queue::pop_for(const route_filter& can_take) {
+task* task_queue::pop_for(const route_filter& can_take, std::uint32_t lanes) {
   task* best = nullptr;
   for (auto& [route, l] : routes_) {
     if (can_take && !can_take(route)) continue;
-    task* t = best_of(l);
+    task* t = best_of(l, lanes);
     if (t && (!best || t->lane < best->lane || (t->lane == best->lane && t->queue_seq < best->queue_seq))) best = t;
   }
   if (best) unlink(*best);

@@ -36,8 +36,9 @@ class task_queue {
   void push_front(task& t);
   // Takes the best task of any route; null when empty.
   [[nodiscard]] task* pop() { return pop_for({}); }
-  // Takes the best task whose route passes the filter; null when none does.
-  [[nodiscard]] task* pop_for(const route_filter& can_take);
+  // Takes the best task whose route passes the filter, from the lanes in the
+  // mask (bit per priority, as READY's lanes); null when none does.
+  [[nodiscard]] task* pop_for(const route_filter& can_take, std::uint32_t lanes = common::all_lanes);
   // Removes a queued task (cancel).
   void remove(task& t);
   // Moves tasks that waited longer than max_wait up one lane; returns how many.
@@ -51,7 +52,7 @@ class task_queue {
  private:
   using lanes = std::array<std::list<task*>, 3>;  // high, normal, low; oldest first
   static std::size_t index(common::priority p) { return static_cast<std::size_t>(p); }
-  static task* best_of(const lanes& l);
+  static task* best_of(const lanes& l, std::uint32_t mask = common::all_lanes);
   void link(task& t, bool front);
   void unlink(task& t);
   std::size_t promote(lanes& l, common::time_point now, common::millis max_wait);

@@ -87,9 +87,9 @@ task& task_table::add(std::string_view client, submit_msg& m, zmq::message_t& pa
 }
 
 task* task_table::take_next(const worker_record& w) {
-  if (!w.caps) return queue_.pop();
+  if (!w.caps) return queue_.pop_for({}, w.lanes);
   const capability_class& c = *w.caps;
-  return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); });
+  return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); }, w.lanes);
 }
 
 bool task_table::start(task& t, slot& s) {

@@ -63,6 +63,7 @@ struct worker_record {
   bool watched = false;            // has a control channel, so it can expire
   bool leaving = false;            // said BYE: gets no more tasks; its slots go as they finish
   capability_class* caps = nullptr; // what it runs, as announced; null: any task
+  std::uint32_t lanes = common::all_lanes;  // lanes its slots take (READY lanes; bit per priority)
   std::list<worker_record*>::iterator live_pos;  // its place in the oldest-first list
 };
 

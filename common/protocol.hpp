@@ -272,15 +272,22 @@ struct capabilities {
   }
 };
 
+// The lanes bit mask of READY: bit p is lane p (0 high, 1 normal, 2 low).
+inline constexpr std::uint32_t all_lanes = 7;
+[[nodiscard]] constexpr std::uint32_t lane_bit(priority p) { return 1u << static_cast<unsigned>(p); }
+
 // A worker slot announces that it can take one task.
 struct ready_msg {
   std::string worker_id;             // the slot's worker process
   std::optional<capabilities> caps;  // absent: the worker takes any task (and fails names it lacks)
+  std::optional<std::uint32_t> lanes{};  // bit per lane it takes (1 high, 2 normal, 4 low); absent: every lane.
+                                       // Only after the capabilities; 0 reads as every lane
   static constexpr command wire_command = command::ready;
   static constexpr const char* wire_name = "READY";
   template <class S, class V> static void each_field(S& s, V&& v) {
     v(field{"worker_id", max_id_bytes}, s.worker_id);
     v(field{"capabilities"}.only_when_set(), s.caps);  // its fields, both or neither
+    v(field{"lanes", all_lanes}.only_when_set().reading_zero_as(all_lanes), s.lanes);
   }
 };
 

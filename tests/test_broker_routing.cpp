@@ -41,6 +41,28 @@ TEST_CASE("a task goes only to the worker that announced its name") {
   CHECK(f.b->snapshot().completed == 3);
 }
 
+TEST_CASE("a slot whose READY reserves lanes takes tasks of those lanes only, however long others wait") {
+  fixture f(10);
+  slot_peer any(f, "A", "a1", names({"sleep"}));
+  slot_peer urgent(f, "H", "h1", names({"sleep"}), lane_bit(priority::high));
+  REQUIRE(f.wait_for_slots(2));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("low-1", "sleep", priority::low), "");
+  c.send(role::client, submit("low-2", "sleep", priority::low), "");
+  auto first = any.task();
+  REQUIRE(first);
+  CHECK(std::get<task_msg>(first->content).id == "low-1");
+  CHECK_FALSE(urgent.task());  // low-2 waits rather than take the reserved slot
+  c.send(role::client, submit("high-1", "sleep", priority::high), "");
+  auto high = urgent.task();  // the reserved slot is free for it at once
+  REQUIRE(high);
+  CHECK(std::get<task_msg>(high->content).id == "high-1");
+  any.done("low-1", "");
+  auto second = any.task();
+  REQUIRE(second);
+  CHECK(std::get<task_msg>(second->content).id == "low-2");
+}
+
 TEST_CASE("a queued task waits for its worker while other tasks pass it") {
   fixture f(10);
   slot_peer resize(f, "R", "r1", names({"resize"}));

@@ -1,10 +1,12 @@
 // End to end: workers that run different tasks behind one broker. Each task
 // reaches a worker that runs it, never one that would fail it for lack of a
-// handler or of --allow-exec; a task nobody runs fails at once.
+// handler or of --allow-exec; a task nobody runs fails at once. A worker
+// with --lanes high keeps its slots for high-priority tasks.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <future>
+#include <thread>
 
 #include "argon/client.hpp"
 #include "client_for.hpp"
@@ -61,5 +63,29 @@ TEST_CASE("client-named programs reach only a worker that allows them; others ar
   auto st = c.status();
   CHECK(st.completed == 40);
   CHECK(st.busy_slots == 0);
+}
+
+TEST_CASE("a worker with --lanes high keeps its slot for high tasks while low ones fill the rest") {
+  argon_system sys({.workers = 0, .broker_args = {"--queue-limit", "20"}});
+  sys.add_worker(3);
+  sys.add_worker(1, {"--lanes", "high"});
+  REQUIRE(sys.wait_for_slots(4));
+  client c(client_options_for(sys));
+  submit_options low;
+  low.pri = common::priority::low;
+  std::vector<std::future<result>> long_low;
+  for (int i = 0; i < 4; ++i) long_low.push_back(c.submit("sleep", "4000", low));  // three run, one waits
+  std::this_thread::sleep_for(500ms);
+  submit_options high;
+  high.pri = common::priority::high;
+  const auto sent = std::chrono::steady_clock::now();
+  CHECK(c.submit("echo", "urgent", high).get().value() == "urgent");
+  CHECK(std::chrono::steady_clock::now() - sent < 2s);  // not behind a 4 s low task
+  const auto waited = std::chrono::steady_clock::now();
+  for (auto& f : long_low) CHECK(f.get().value() == "4000");
+  CHECK(std::chrono::steady_clock::now() - waited > 2s);  // the fourth low task waited for a general slot
+  auto bad = run({exe("ARGON_WORKER"), "--broker", sys.endpoint, "--insecure", "--capacity", "1", "--lanes", "high,urgent"}, "", 30s);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("urgent") != std::string::npos);
 }
 }

@@ -123,6 +123,21 @@ TEST_CASE("pop_for takes the best task among the routes it may take, lane first,
   CHECK(q.size(priority::normal) == 0);
 }
 
+TEST_CASE("pop_for takes only from the lanes in its mask, the higher lane first") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  q.push(make(store, "l1", priority::low), clk.now());
+  q.push(make(store, "n1", priority::normal), clk.now());
+  q.push(make(store, "h1", priority::high), clk.now());
+  const std::uint32_t high_only = lane_bit(priority::high), not_high = lane_bit(priority::normal) | lane_bit(priority::low);
+  CHECK(q.pop_for({}, not_high)->id == "n1");
+  CHECK(q.pop_for({}, not_high)->id == "l1");
+  CHECK(q.pop_for({}, not_high) == nullptr);  // h1 is there, but not for this slot
+  CHECK(q.pop_for({}, high_only)->id == "h1");
+  CHECK(q.empty());
+}
+
 TEST_CASE("aging works per route and keeps the lane counts right") {
   std::deque<broker::task> store;
   broker::task_queue q;

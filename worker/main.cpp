@@ -24,6 +24,7 @@ struct flags {
   std::string worker_key;  // --worker-key
   bool insecure = false;   // --insecure
   unsigned capacity = 0;   // --capacity
+  std::string lanes;       // --lanes high,normal,low
   int verbose = 5;         // --verbose
   unsigned heartbeat_ms = 1000;  // --heartbeat-ms
   unsigned liveness = 3;   // --liveness
@@ -43,6 +44,9 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--worker-key", f.worker_key, "Separate keyfile for the worker key, when the broker has --worker-key")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Connect without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--capacity,-c", f.capacity, "Task slots: how many tasks this worker runs at once")->required()->check(CLI::Range(1, 1024));
+  app.add_option("--lanes", f.lanes,
+                 "Lanes this worker's slots take, comma-separated among high, normal, low (default all): "
+                 "e.g. --lanes high keeps its slots for high-priority tasks");
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval on the control channel, in ms (default 1000)")->check(CLI::Range(10, 600000));
   app.add_option("--liveness", f.liveness, "Heartbeat intervals without a word from the broker before the worker reconnects (default 3)")->check(CLI::Range(1, 100));
   app.add_option("--verbose,-v", f.verbose, "Log level 1 fatal .. 5 warn (default) .. 7 info .. 9 trace")->check(CLI::Range(1, 9));
@@ -63,6 +67,7 @@ argon::worker::options to_options(const flags& f) {
   if (!f.worker_key.empty()) o.worker_keyfile = f.worker_key;
   o.insecure = f.insecure;
   o.capacity = f.capacity;
+  if (!f.lanes.empty()) o.lanes = argon::worker::parse_lanes(f.lanes);
   o.heartbeat_ms = f.heartbeat_ms;
   o.liveness = f.liveness;
   o.allow_exec = f.allow_exec;

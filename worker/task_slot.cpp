@@ -80,7 +80,7 @@ bool task_slot::cancel(std::string_view task_id) {
 
 void task_slot::send_ready() {
   holding_done_ = false;
-  awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps}) == send_status::sent;
+  awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps, env_.lanes}) == send_status::sent;
   if (!awaiting_reply_)
     log::error("slot could not announce READY to {}", env_.broker.endpoint);
   watch_->drain();

@@ -68,6 +68,7 @@ struct slot_env {
   progress_sender progress;                 // sends PROGRESS on the control channel, once it is open
   std::uint64_t max_result = 0;             // the broker's LIMITS max_result, bytes; 0 until heard
   common::millis leave_wait{3000};          // how long a stopping idle slot waits for the broker's answer
+  std::optional<std::uint32_t> lanes{};     // lanes announced in every READY; empty: every lane
 };
 
 class task_slot {

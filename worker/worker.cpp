@@ -70,6 +70,14 @@ void check(const options& o) {
   if (o.max_result_bytes < 1) throw config_error("--max-result-bytes must be at least 1");
 }
 
+// The READY lanes mask for the options' lanes: empty (every lane) when all are taken.
+std::optional<std::uint32_t> lanes_mask(const std::vector<priority>& lanes) {
+  std::uint32_t mask = 0;
+  for (priority p : lanes) mask |= lane_bit(p);
+  if (mask == 0 || mask == all_lanes) return std::nullopt;
+  return mask;
+}
+
 void check_task_name(const std::string& name) {
   if (name.empty() || name.size() > max_id_bytes) throw config_error("a task name has 1 to 128 bytes: '" + name.substr(0, 200) + "'");
   if (name == exec_task)
@@ -77,6 +85,24 @@ void check_task_name(const std::string& name) {
 }
 
 }  // namespace
+
+std::vector<priority> parse_lanes(const std::string& list) {
+  std::vector<priority> lanes;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = list.find(',', start);
+    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    priority p{};
+    if (name == "high") p = priority::high;
+    else if (name == "normal") p = priority::normal;
+    else if (name == "low") p = priority::low;
+    else throw config_error("--lanes takes high, normal and low, comma-separated; got '" + name.substr(0, 64) + "'");
+    if (std::find(lanes.begin(), lanes.end(), p) != lanes.end()) throw config_error("--lanes names '" + name + "' twice");
+    lanes.push_back(p);
+    if (comma == std::string::npos) return lanes;
+    start = comma + 1;
+  }
+}
 
 worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   check(opts);
@@ -88,6 +114,7 @@ worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   if (o.keyfile) impl_->env.broker.keys = load_keys(*o.keyfile, o.worker_keyfile);
   impl_->env.worker_id = o.worker_id;
   impl_->env.handlers = &impl_->handlers;
+  impl_->env.lanes = lanes_mask(o.lanes);
   impl_->exec = std::make_unique<exec_settings>(exec_settings{
       exec_policy(o.allow_exec), build_exec_env(o.exec_env), {o.max_result_bytes, millis(o.kill_grace_ms)}});
   impl_->handlers[exec_task] = make_exec_handler(*impl_->exec);
@@ -135,7 +162,7 @@ void worker::impl::announce_capabilities() {
   std::sort(caps.tasks.begin(), caps.tasks.end());
   caps.exec = exec->policy.patterns();
   if (caps.tasks.size() > max_list_items || caps.exec.size() > max_list_items ||
-      encode_header(role::slot, ready_msg{opts.worker_id, caps}).size() > max_header_bytes)
+      encode_header(role::slot, ready_msg{opts.worker_id, caps, env.lanes}).size() > max_header_bytes)
     throw config_error("too many task names or --allow-exec patterns to announce in one READY (at most 1024 each, 64 KiB in all)");
   env.caps = std::move(caps);
 }

@@ -83,16 +83,17 @@ struct fixture {
 
 // A worker slot: a REQ socket speaking the slot side of the protocol.
 struct slot_peer {
-  // caps: what the slot's READY announces; none means "any task".
+  // caps: what the slot's READY announces; none means "any task". lanes: the READY's lanes mask; none: every lane.
   // Its worker says HELLO first (fixture::watch) unless a control_peer speaks for it.
-  slot_peer(fixture& f, const std::string& worker, const std::string& id, std::optional<capabilities> caps = std::nullopt)
+  slot_peer(fixture& f, const std::string& worker, const std::string& id, std::optional<capabilities> caps = std::nullopt,
+            std::optional<std::uint32_t> lanes = std::nullopt)
       : fix(f), worker_id(worker), socket(ctx, zmq::socket_type::req) {
     f.watch(worker);
     socket.set(zmq::sockopt::routing_id, id);
     socket.set(zmq::sockopt::linger, 0);
     socket.connect(f.b->endpoint());
     zmq::message_t none;
-    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id, std::move(caps)}, &none);
+    (void)send(socket, socket_kind::req, nullptr, role::slot, ready_msg{worker_id, std::move(caps), lanes}, &none);
   }
   // The next TASK, if one arrives while the loop is pumped.
   std::optional<message> task() {

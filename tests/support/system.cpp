@@ -68,13 +68,19 @@ std::string argon_system::status_json() {
   return o.exit_code == 0 ? o.out : "";
 }
 
+// A slot takes tasks once its worker's HELLO has come (its control channel
+// and its slots connect separately), so only slots of workers that said
+// HELLO (capacity known) count.
 bool argon_system::wait_for_slots(int n) {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < end) {
-    std::string text = status_json();
-    if (!text.empty()) {
-      auto j = nlohmann::json::parse(text, nullptr, false);
-      if (!j.is_discarded() && j.value("slots", 0) >= n) return true;
+    auto o = run(cli("status", {"--connect-timeout", "2", "--workers"}), "", std::chrono::seconds(10));
+    auto j = nlohmann::json::parse(o.exit_code == 0 ? o.out : "", nullptr, false);
+    if (!j.is_discarded() && j.contains("worker_list") && j["worker_list"].is_array()) {
+      int usable = 0;
+      for (const auto& w : j["worker_list"])
+        if (w.value("capacity", 0) > 0) usable += w.value("slots", 0);
+      if (usable >= n) return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

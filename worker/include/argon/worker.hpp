@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "argon/task_context.hpp"
+#include "protocol.hpp"
 
 namespace argon::worker {
 
@@ -51,7 +52,13 @@ struct options {
   std::vector<std::string> exec_env;          // extra environment for programs: NAME (copied) or NAME=VALUE
   std::size_t max_result_bytes = 16u << 20;   // a program's stdout past this fails its task (result_too_large)
   unsigned kill_grace_ms = 2000;              // SIGTERM to SIGKILL when a program's task times out or is cancelled
+  std::vector<common::priority> lanes;        // lanes its slots take (reserved capacity, e.g. {high}); none = every lane
 };
+
+// Parses a --lanes list: comma-separated names among high, normal, low (e.g.
+// "high" or "high,normal"). Throws common::config_error naming a bad or
+// repeated name, or an empty list.
+std::vector<common::priority> parse_lanes(const std::string& list);
 
 // Turns a task's payload into its result; throw to fail the task.
 using handler = std::function<std::string(std::string_view payload)>;
