@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@
 namespace argon::broker {
 
 struct slot;
+struct task;
+
+// The order of a lane's tasks for dispatch: by fair turn, then arrival (task_queue.hpp).
+struct fair_order {
+  bool operator()(const task* a, const task* b) const;
+};
 
 // Where a task is in its life at the broker.
 enum class task_state { queued, running };
@@ -45,8 +52,14 @@ struct task {
   std::multimap<common::time_point, task*>::iterator deadline_pos;  // its entry in the deadline list, when it has one
   task_state state = task_state::queued; // queued or running
   slot* running_on = nullptr;           // the slot running it, when running
-  std::list<task*>::iterator queue_pos; // its place in its lane, when queued
-  std::int64_t queue_seq = 0;           // order within its lane across routes: lower goes first
+  std::list<task*>::iterator age_pos;   // its place in its lane's oldest-first list, when queued
+  std::set<task*, fair_order>::iterator turn_pos;  // its place in its lane's dispatch order, when queued
+  std::int64_t queue_seq = 0;           // arrival order across routes: breaks ties of fair_tag, requeued first
+  std::uint64_t fair_tag = 0;           // its client's turn in its lane: lower goes first
 };
+
+inline bool fair_order::operator()(const task* a, const task* b) const {
+  return a->fair_tag != b->fair_tag ? a->fair_tag < b->fair_tag : a->queue_seq < b->queue_seq;
+}
 
 }  // namespace argon::broker

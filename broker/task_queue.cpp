@@ -11,20 +11,35 @@ void task_queue::push(task& t, common::time_point now) {
 
 void task_queue::push_front(task& t) { link(t, true); }
 
+// A client's next turn in a lane: after its own last one, and never before
+// the lane's present (so a client that was away does not jump the queue
+// with turns it did not use).
+std::uint64_t task_queue::next_tag(const std::string& client, std::size_t lane) {
+  auto& tags = client_tags_[lane];
+  if (tags.size() > 2 * size_ + 64)  // forget clients whose turns are all past
+    std::erase_if(tags, [&](const auto& e) { return e.second <= virtual_time_[lane]; });
+  std::uint64_t& last = tags[client];
+  last = std::max(last, virtual_time_[lane]) + 1;
+  return last;
+}
+
 void task_queue::link(task& t, bool front) {
   if (routes_.size() >= prune_at_ && routes_.find(t.route) == routes_.end()) prune_routes();
-  auto& lane = routes_[t.route][index(t.lane)];
+  const std::size_t i = index(t.lane);
+  auto& lane = routes_[t.route][i];
   t.queue_seq = front ? --front_seq_ : ++back_seq_;
-  t.queue_pos = lane.insert(front ? lane.begin() : lane.end(), &t);
-  ++lane_sizes_[index(t.lane)];
+  t.fair_tag = front ? 0 : next_tag(t.client, i);  // a requeued task goes before every turn
+  t.turn_pos = lane.by_turn.insert(&t).first;
+  t.age_pos = lane.by_age.insert(front ? lane.by_age.begin() : lane.by_age.end(), &t);
+  ++lane_sizes_[i];
   ++size_;
   bytes_ += t.payload.size();
 }
 
-// The front of a route's highest non-empty lane among those in mask.
+// The next task of a route's highest non-empty lane among those in mask.
 task* task_queue::best_of(const lanes& l, std::uint32_t mask) {
   for (std::size_t i = 0; i < l.size(); ++i)
-    if ((mask >> i & 1u) && !l[i].empty()) return l[i].front();
+    if ((mask >> i & 1u) && !l[i].by_turn.empty()) return *l[i].by_turn.begin();
   return nullptr;
 }
 
@@ -33,9 +48,12 @@ task* task_queue::pop_for(const route_filter& can_take, std::uint32_t lanes) {
   for (auto& [route, l] : routes_) {
     if (can_take && !can_take(route)) continue;
     task* t = best_of(l, lanes);
-    if (t && (!best || t->lane < best->lane || (t->lane == best->lane && t->queue_seq < best->queue_seq))) best = t;
+    if (t && (!best || t->lane < best->lane || (t->lane == best->lane && fair_order{}(t, best)))) best = t;
   }
-  if (best) unlink(*best);
+  if (!best) return nullptr;
+  unlink(*best);
+  auto& now = virtual_time_[index(best->lane)];
+  now = std::max(now, best->fair_tag);
   return best;
 }
 
@@ -43,8 +61,11 @@ void task_queue::remove(task& t) { unlink(t); }
 
 void task_queue::unlink(task& t) {
   auto it = routes_.find(t.route);
-  it->second[index(t.lane)].erase(t.queue_pos);
-  t.queue_pos = {};
+  auto& lane = it->second[index(t.lane)];
+  lane.by_turn.erase(t.turn_pos);
+  lane.by_age.erase(t.age_pos);
+  t.turn_pos = {};
+  t.age_pos = {};
   --lane_sizes_[index(t.lane)];
   --size_;
   bytes_ -= t.payload.size();
@@ -63,18 +84,22 @@ std::size_t task_queue::promote(common::time_point now, common::millis max_wait)
   return moved;
 }
 
+// The oldest tasks of a lane that waited past max_wait take a new turn in the lane above.
 std::size_t task_queue::promote(lanes& l, common::time_point now, common::millis max_wait) {
   std::size_t moved = 0;
   for (std::size_t from = 1; from < l.size(); ++from) {
     auto& lane = l[from];
     auto& up = l[from - 1];
-    while (!lane.empty() && now - lane.front()->queued_at > max_wait) {
-      task* t = lane.front();
+    while (!lane.by_age.empty() && now - lane.by_age.front()->queued_at > max_wait) {
+      task* t = lane.by_age.front();
+      lane.by_turn.erase(t->turn_pos);
       t->lane = static_cast<common::priority>(from - 1);
       t->queued_at = now;
       t->queue_seq = ++back_seq_;
-      up.splice(up.end(), lane, lane.begin());
-      t->queue_pos = std::prev(up.end());
+      t->fair_tag = next_tag(t->client, from - 1);
+      t->turn_pos = up.by_turn.insert(t).first;
+      up.by_age.splice(up.by_age.end(), lane.by_age, lane.by_age.begin());
+      t->age_pos = std::prev(up.by_age.end());
       --lane_sizes_[from];
       ++lane_sizes_[from - 1];
       ++moved;

@@ -1,14 +1,24 @@
-// The bounded task queue: three FIFO lanes served high, normal, low, kept
-// per route (task name, or program for "exec") so that a slot can take the
+// The bounded task queue: three lanes served high, normal, low, kept per
+// route (task name, or program for "exec") so that a slot can take the
 // best task its worker can run without scanning tasks it cannot.
+//
+// Within a lane, clients take turns (start-time fair queuing): each task
+// gets a tag, one more than the larger of its client's last tag in that
+// lane and the lane's virtual time (the tag of the task dispatched last),
+// and the lowest tag goes first, ties by arrival. A client that queues a
+// thousand tasks gets tags far ahead; one that arrives later gets the next
+// tag, so its task waits behind about one task of each other client with
+// tasks queued, not behind the flood. One client alone is served in
+// arrival order. A requeued task goes before everything in its lane.
 //
 // It holds pointers to tasks owned by the broker's task table and never
 // copies a payload. Limits are in tasks and in payload bytes; the broker
 // answers BUSY when one more does not fit. Across routes, the lane decides
-// first, then the order of arrival (a sequence number; a requeued task goes
-// before everything in its lane). A task that has waited longer than the
-// aging threshold moves up one lane (to the back), so low priority work
-// cannot starve. All timing comes from the clock passed in.
+// first, then the tag. A task that has waited longer than the aging
+// threshold moves up one lane (taking a new turn there), so low priority
+// work cannot starve; each lane also keeps its tasks oldest first for that.
+// Each push and pop costs O(log n) in the lane's tasks. All timing comes
+// from the clock passed in.
 #pragma once
 
 #include <array>
@@ -16,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -50,7 +61,13 @@ class task_queue {
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
  private:
-  using lanes = std::array<std::list<task*>, 3>;  // high, normal, low; oldest first
+  // One lane of one route: its tasks in dispatch order and oldest first.
+  struct lane_queue {
+    std::set<task*, fair_order> by_turn;  // dispatch order: fair tag, then arrival
+    std::list<task*> by_age;              // oldest first, for aging
+  };
+  using lanes = std::array<lane_queue, 3>;  // high, normal, low
+  std::uint64_t next_tag(const std::string& client, std::size_t lane);
   static std::size_t index(common::priority p) { return static_cast<std::size_t>(p); }
   static task* best_of(const lanes& l, std::uint32_t mask = common::all_lanes);
   void link(task& t, bool front);
@@ -66,6 +83,8 @@ class task_queue {
   std::size_t bytes_ = 0;                          // payload bytes queued
   std::int64_t front_seq_ = 0;                     // next push_front gets one less
   std::int64_t back_seq_ = 0;                      // next push gets one more
+  std::array<std::uint64_t, 3> virtual_time_{};    // per lane: the fair tag of the task dispatched last
+  std::array<std::unordered_map<std::string, std::uint64_t>, 3> client_tags_;  // per lane: each client's last tag
 };
 
 }  // namespace argon::broker

@@ -1,7 +1,8 @@
 // End to end: workers that run different tasks behind one broker. Each task
 // reaches a worker that runs it, never one that would fail it for lack of a
 // handler or of --allow-exec; a task nobody runs fails at once. A worker
-// with --lanes high keeps its slots for high-priority tasks.
+// with --lanes high keeps its slots for high-priority tasks, and clients
+// take turns within a lane.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -87,5 +88,25 @@ TEST_CASE("a worker with --lanes high keeps its slot for high tasks while low on
   auto bad = run({exe("ARGON_WORKER"), "--broker", sys.endpoint, "--insecure", "--capacity", "1", "--lanes", "high,urgent"}, "", 30s);
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("urgent") != std::string::npos);
+}
+
+TEST_CASE("a client's few tasks pass another client's flood: clients take turns within a lane") {
+  argon_system sys({.workers = 0, .broker_args = {"--queue-limit", "2000"}});
+  sys.add_worker(4);
+  REQUIRE(sys.wait_for_slots(4));
+  client flood(client_options_for(sys)), few(client_options_for(sys));
+  std::vector<std::future<result>> flooded;
+  for (int i = 0; i < 1000; ++i) flooded.push_back(flood.submit("sleep", "20"));  // 5 s of work on 4 slots
+  std::this_thread::sleep_for(300ms);
+  const auto sent = std::chrono::steady_clock::now();
+  std::vector<std::future<result>> mine;
+  for (int i = 0; i < 8; ++i) mine.push_back(few.submit("sleep", "20"));
+  for (auto& f : mine) CHECK(f.get().value() == "20");
+  const auto took = std::chrono::steady_clock::now() - sent;
+  CHECK(took < 2s);  // first come, first served would have taken the rest of the flood, about 4.5 s
+  std::size_t unfinished = 0;
+  for (auto& f : flooded) unfinished += f.wait_for(0s) != std::future_status::ready;
+  CHECK(unfinished > 100);  // the flood was still queued: the few did pass it
+  for (auto& f : flooded) CHECK(f.get().ok());
 }
 }

@@ -1,7 +1,9 @@
 // The broker's bounded three-lane queue: order, byte accounting, removal, aging.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
+#include <vector>
 
 #include "task_queue.hpp"
 
@@ -136,6 +138,39 @@ TEST_CASE("pop_for takes only from the lanes in its mask, the higher lane first"
   CHECK(q.pop_for({}, not_high) == nullptr);  // h1 is there, but not for this slot
   CHECK(q.pop_for({}, high_only)->id == "h1");
   CHECK(q.empty());
+}
+
+TEST_CASE("clients take turns within a lane: a late client waits behind one task of the flooding one, not all") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto from = [&](const std::string& client, const std::string& id, priority p = priority::normal) -> broker::task& {
+    auto& t = make(store, id, p);
+    t.client = client;
+    q.push(t, clk.now());
+    return t;
+  };
+  auto id = [](char c, int i) {
+    std::string s(1, c);
+    s += std::to_string(i);
+    return s;
+  };
+  for (int i = 1; i <= 100; ++i) from("A", id('a', i));
+  CHECK(q.pop()->id == "a1");
+  for (int i = 1; i <= 3; ++i) from("B", id('b', i));
+  std::vector<std::string> order;
+  for (int i = 0; i < 8; ++i) order.push_back(q.pop()->id);
+  CHECK(order == std::vector<std::string>{"a2", "b1", "a3", "b2", "a4", "b3", "a5", "a6"});
+  auto& back = *std::find_if(store.begin(), store.end(), [](auto& t) { return t.id == "a6"; });
+  q.push_front(back);  // a requeued task still goes before every turn
+  CHECK(q.pop()->id == "a6");
+  from("C", "c1", priority::high);  // lanes still come first
+  CHECK(q.pop()->id == "c1");
+  for (int i = 4; i <= 5; ++i) from("B", id('b', i));  // B, back after being idle, gets no
+  CHECK(q.pop()->id == "a7");                                          // credit for the turns it did not use
+  CHECK(q.pop()->id == "b4");
+  CHECK(q.pop()->id == "a8");
+  CHECK(q.pop()->id == "b5");
 }
 
 TEST_CASE("aging works per route and keeps the lane counts right") {
