@@ -71,7 +71,7 @@ std::string argon_system::status_json() {
 // A slot takes tasks once its worker's HELLO has come (its control channel
 // and its slots connect separately), so only slots of workers that said
 // HELLO (capacity known) count.
-bool argon_system::wait_for_slots(int n) {
+bool argon_system::wait_for_slots(int n, bool hello_only) {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < end) {
     auto o = run(cli("status", {"--connect-timeout", "2", "--workers"}), "", std::chrono::seconds(10));
@@ -79,7 +79,7 @@ bool argon_system::wait_for_slots(int n) {
     if (!j.is_discarded() && j.contains("worker_list") && j["worker_list"].is_array()) {
       int usable = 0;
       for (const auto& w : j["worker_list"])
-        if (w.value("capacity", 0) > 0) usable += w.value("slots", 0);
+        if (!hello_only || w.value("capacity", 0) > 0) usable += w.value("slots", 0);
       if (usable >= n) return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -39,7 +39,8 @@ class argon_system {
   // Starts one more worker process with this many slots.
   child_process& add_worker(int capacity, std::vector<std::string> extra = {});
   // Waits (up to 15 s) until the broker reports at least n slots; false on time-out.
-  bool wait_for_slots(int n);
+  // Counts only slots whose worker said HELLO (they take tasks), unless hello_only is false.
+  bool wait_for_slots(int n, bool hello_only = true);
   // The broker's status as JSON text (empty if it did not answer).
   std::string status_json();
   // An `argon SUBCOMMAND --broker EP (--key K | --insecure) ARGS...` command line.
