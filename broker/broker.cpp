@@ -149,6 +149,7 @@ status_reply_msg broker::snapshot() const {
   s.queue_high = queue.size(priority::high);
   s.queue_normal = queue.size(priority::normal);
   s.queue_low = queue.size(priority::low);
+  s.queued_clients = queue.clients();
   s.queue_limit = queue_limit();
   s.queue_bytes = queue.bytes();
   s.queue_bytes_limit = cfg_.queue_bytes_limit;

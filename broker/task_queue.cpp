@@ -33,6 +33,7 @@ void task_queue::link(task& t, bool front) {
   t.age_pos = lane.by_age.insert(front ? lane.by_age.begin() : lane.by_age.end(), &t);
   ++lane_sizes_[i];
   ++size_;
+  ++queued_per_client_[t.client];
   bytes_ += t.payload.size();
 }
 
@@ -68,6 +69,7 @@ void task_queue::unlink(task& t) {
   t.age_pos = {};
   --lane_sizes_[index(t.lane)];
   --size_;
+  if (auto c = queued_per_client_.find(t.client); --c->second == 0) queued_per_client_.erase(c);
   bytes_ -= t.payload.size();
 }
 

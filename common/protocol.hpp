@@ -202,6 +202,7 @@ struct status_reply_msg {
   std::uint64_t queue_high = 0;     // of which in the high lane
   std::uint64_t queue_normal = 0;   // of which in the normal lane
   std::uint64_t queue_low = 0;      // of which in the low lane
+  std::uint64_t queued_clients = 0; // clients with at least one task waiting (they take turns in each lane)
   std::uint64_t queue_limit = 0;    // limit in effect (tasks)
   std::uint64_t queue_bytes = 0;    // payload bytes queued
   std::uint64_t queue_bytes_limit = 0; // limit in effect (bytes)
@@ -226,6 +227,7 @@ struct status_reply_msg {
     v(field{"queue_high"}, s.queue_high);
     v(field{"queue_normal"}, s.queue_normal);
     v(field{"queue_low"}, s.queue_low);
+    v(field{"queued_clients"}, s.queued_clients);
     v(field{"queue_limit"}, s.queue_limit);
     v(field{"queue_bytes"}, s.queue_bytes);
     v(field{"queue_bytes_limit"}, s.queue_bytes_limit);

@@ -5,6 +5,7 @@
 // take turns within a lane.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <future>
 #include <thread>
@@ -98,6 +99,7 @@ TEST_CASE("a client's few tasks pass another client's flood: clients take turns 
   std::vector<std::future<result>> flooded;
   for (int i = 0; i < 1000; ++i) flooded.push_back(flood.submit("sleep", "20"));  // 5 s of work on 4 slots
   std::this_thread::sleep_for(300ms);
+  CHECK(nlohmann::json::parse(sys.status_json())["queued_clients"] == 1);  // argon status: one client waits
   const auto sent = std::chrono::steady_clock::now();
   std::vector<std::future<result>> mine;
   for (int i = 0; i < 8; ++i) mine.push_back(few.submit("sleep", "20"));

@@ -164,7 +164,9 @@ TEST_CASE("clients take turns within a lane: a late client waits behind one task
   auto& back = *std::find_if(store.begin(), store.end(), [](auto& t) { return t.id == "a6"; });
   q.push_front(back);  // a requeued task still goes before every turn
   CHECK(q.pop()->id == "a6");
-  from("C", "c1", priority::high);  // lanes still come first
+  CHECK(q.clients() == 1);  // B's three are gone; A waits with the rest
+  from("C", "c1", priority::high);
+  CHECK(q.clients() == 2);  // lanes still come first
   CHECK(q.pop()->id == "c1");
   for (int i = 4; i <= 5; ++i) from("B", id('b', i));  // B, back after being idle, gets no
   CHECK(q.pop()->id == "a7");                                          // credit for the turns it did not use
