@@ -130,7 +130,7 @@ bool task_table::accept_done(slot* s, done_msg& m, zmq::message_t& payload) {
 // An output below glibc's mmap threshold (128 KiB) sits in the heap arena of
 // ZeroMQ's I/O thread, which received it. Kept for the result TTL, it would
 // pin that arena and make it grow with every task (an mprotect and fresh
-// pages per task, measured at about a quarter of the broker's CPU per
+// pages per task, measured at about a fifth of the broker's CPU per
 // task), so a small output is copied into this thread's heap instead. A
 // larger one has its own mapping and is shared, not copied.
 void task_table::keep_output(zmq::message_t& kept, zmq::message_t& output) {
