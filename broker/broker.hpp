@@ -117,6 +117,7 @@ class broker {
   void on_ready(const peer& p, const common::ready_msg& m);
   void on_done(const peer& p, common::done_msg& m, zmq::message_t& payload);
   void dispatch();
+  [[nodiscard]] std::uint32_t lanes_with_room() const;
 
   [[nodiscard]] std::size_t queue_limit() const;
   // The largest frame the ROUTER takes (ZMQ_MAXMSGSIZE); a larger one drops its connection.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,11 @@ struct config {
   std::size_t result_bytes_limit = 64u << 20;   // bytes of kept outcomes at most (oldest go first)
   std::size_t client_backlog_bytes = 64u << 20; // bytes waiting for one client before its SUBMITs get BUSY client_slow
   std::string monitor;                          // XPUB endpoint of the monitor stream; "" = none
+  std::array<unsigned, 3> lane_share_pct{100, 100, 100};  // per lane (high, normal, low): most % of slots it may run at once
 };
+
+// Parses --lane-share: LANE=PCT items, comma-separated (e.g. "low=50,normal=80"),
+// into share; throws common::config_error naming a bad item.
+void parse_lane_share(const std::string& text, std::array<unsigned, 3>& share);
 
 }  // namespace argon::broker

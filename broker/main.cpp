@@ -27,6 +27,7 @@ struct flags {
   std::string worker_key;           // --worker-key
   bool insecure = false;            // --insecure
   std::size_t queue_limit = 0;      // --queue-limit
+  std::string lane_share;           // --lane-share LANE=PCT,...
   std::size_t queue_bytes = 256u << 20;  // --queue-bytes
   std::size_t max_payload = 16u << 20;   // --max-payload
   int verbose = 5;                  // --verbose
@@ -47,6 +48,9 @@ void add_flags(CLI::App& app, flags& f) {
   app.add_option("--worker-key", f.worker_key, "Separate keyfile whose worker key workers must present")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Run without encryption or authentication (plaintext)")->excludes("--key");
   app.add_option("--queue-limit", f.queue_limit, "Most tasks waiting for a slot; default 3 x connected slots");
+  app.add_option("--lane-share", f.lane_share,
+                 "Most share of the connected slots a lane may run at once, LANE=PCT comma-separated "
+                 "(e.g. low=50: low tasks never take more than half the slots); default 100 for each lane");
   app.add_option("--queue-bytes", f.queue_bytes, "Most payload bytes waiting for a slot (default 256 MiB)");
   app.add_option("--max-payload", f.max_payload, "Largest task payload accepted, in bytes (default 16 MiB)");
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Heartbeat interval to workers, in ms (default 1000)")->check(CLI::Range(10, 600000));
@@ -70,6 +74,7 @@ broker::config make_config(const flags& f) {
   if (!key.empty())
     cfg.keys = common::load_keys(key, f.worker_key.empty() ? std::nullopt : std::optional<std::string>(f.worker_key));
   cfg.queue_limit = f.queue_limit;
+  if (!f.lane_share.empty()) broker::parse_lane_share(f.lane_share, cfg.lane_share_pct);
   cfg.queue_bytes_limit = f.queue_bytes;
   cfg.max_payload = f.max_payload;
   cfg.heartbeat_ms = f.heartbeat_ms;

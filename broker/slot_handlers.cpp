@@ -1,6 +1,8 @@
 // Worker slot commands (READY, DONE) and dispatch: queued tasks go to ready
 // slots; a slot's DONE hands its outcome to the task table and makes the
 // slot ready again.
+#include <algorithm>
+
 #include "broker.hpp"
 #include "log.hpp"
 
@@ -49,6 +51,18 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
   workers_.touch(m.worker_id, clock_.now());
 }
 
+// The lanes that may start one more task: each runs at most its --lane-share
+// of the connected slots, and at least one slot's worth, so no lane starves.
+std::uint32_t broker::lanes_with_room() const {
+  std::uint32_t room = 0;
+  for (std::size_t i = 0; i < cfg_.lane_share_pct.size(); ++i) {
+    const auto lane = static_cast<priority>(i);
+    const std::size_t cap = std::max<std::size_t>(1, workers_.slot_count() * cfg_.lane_share_pct[i] / 100);
+    if (cfg_.lane_share_pct[i] >= 100 || tasks_.running_in(lane) < cap) room |= lane_bit(lane);
+  }
+  return room;
+}
+
 void broker::dispatch() {
   if (!tasks_.queue().empty()) {
     const auto floor = millis(cfg_.aging_floor_ms);
@@ -57,7 +71,9 @@ void broker::dispatch() {
   }
   while (!tasks_.queue().empty() && workers_.ready_count() > 0) {
     task* t = nullptr;
-    slot* s = workers_.take_ready_if([&](const worker_record& w) { return (t = tasks_.take_next(w)) != nullptr; });
+    const std::uint32_t room = lanes_with_room();
+    if (room == 0) break;
+    slot* s = workers_.take_ready_if([&](const worker_record& w) { return (t = tasks_.take_next(w, room)) != nullptr; });
     if (!s) break;  // no ready slot can run any queued task
     if (!tasks_.start(*t, *s)) {
       log::warn("worker {} slot is unreachable; forgetting it and requeueing task {}", s->worker->id, t->id);

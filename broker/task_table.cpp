@@ -86,10 +86,11 @@ task& task_table::add(std::string_view client, submit_msg& m, zmq::message_t& pa
   return t;
 }
 
-task* task_table::take_next(const worker_record& w) {
-  if (!w.caps) return queue_.pop_for({}, w.lanes);
+task* task_table::take_next(const worker_record& w, std::uint32_t lanes) {
+  lanes &= w.lanes;
+  if (!w.caps) return queue_.pop_for({}, lanes);
   const capability_class& c = *w.caps;
-  return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); }, w.lanes);
+  return queue_.pop_for([&c](std::string_view route) { return c.can_run(route); }, lanes);
 }
 
 bool task_table::start(task& t, slot& s) {
@@ -110,6 +111,7 @@ bool task_table::start(task& t, slot& s) {
   t.state = task_state::running;
   t.running_on = &s;
   s.running = &t;
+  ++running_by_lane_[static_cast<std::size_t>(t.lane)];
   seen_.task_dispatched(t, s);
   return true;
 }
@@ -201,6 +203,7 @@ void task_table::unlink(task& t) {
   assert(t.running_on->running == &t);
   t.running_on->running = nullptr;
   t.running_on = nullptr;
+  --running_by_lane_[static_cast<std::size_t>(t.lane)];
 }
 
 // Leaves the queue or its slot, its deadline entry, and the table.
@@ -231,9 +234,11 @@ std::optional<time_point> task_table::next_deadline() const {
 std::vector<std::string> task_table::violations(const worker_registry& workers) const {
   std::vector<std::string> found;
   std::size_t queued = 0, timed = 0;
+  std::array<std::size_t, 3> by_lane{};
   for (const auto& [key, t] : tasks_) {
     if (t.key != key) found.push_back(fmt::format("task {} is filed under another key", t.id));
     if (t.timeout_ms) ++timed;
+    if (t.running_on) ++by_lane[static_cast<std::size_t>(t.lane)];
     if (t.state == task_state::queued) {
       ++queued;
       if (t.running_on) found.push_back(fmt::format("queued task {} is linked to a slot", t.id));
@@ -244,6 +249,9 @@ std::vector<std::string> task_table::violations(const worker_registry& workers) 
     }
   }
   if (queued != queue_.size()) found.push_back(fmt::format("{} tasks are queued but the queue holds {}", queued, queue_.size()));
+  if (by_lane != running_by_lane_)
+    found.push_back(fmt::format("running per lane is {}/{}/{} but counted {}/{}/{}", by_lane[0], by_lane[1], by_lane[2],
+                                running_by_lane_[0], running_by_lane_[1], running_by_lane_[2]));
   if (timed != deadlines_.size()) found.push_back(fmt::format("{} tasks have a timeout but {} deadlines are set", timed, deadlines_.size()));
   workers.each_worker([&](const worker_record& w) {
     for (const slot* s : w.members) {

@@ -63,6 +63,26 @@ TEST_CASE("a slot whose READY reserves lanes takes tasks of those lanes only, ho
   CHECK(std::get<task_msg>(second->content).id == "low-2");
 }
 
+TEST_CASE("--lane-share low=50: low tasks take at most half the slots, so a normal task starts at once") {
+  broker::config cfg;
+  cfg.queue_limit = 20;
+  broker::parse_lane_share("low=50", cfg.lane_share_pct);
+  fixture f(cfg);
+  f.clk.advance(std::chrono::milliseconds(cfg.heartbeat_ms * (cfg.liveness + 1)));  // past the start-up window
+  std::vector<std::unique_ptr<slot_peer>> slots;
+  for (const char* id : {"s0", "s1", "s2", "s3"}) slots.push_back(std::make_unique<slot_peer>(f, "W", id));
+  REQUIRE(f.wait_for_slots(4));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  for (const char* id : {"low-0", "low-1", "low-2", "low-3"}) c.send(role::client, submit(id, "echo", priority::low), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 2 && f.b->snapshot().queue_depth == 2; }));
+  c.send(role::client, submit("normal-0", "echo", priority::normal), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 3; }));
+  CHECK(f.b->snapshot().queue_low == 2);  // the normal task went past the waiting low ones
+  CHECK_THROWS_AS(broker::parse_lane_share("low=0", cfg.lane_share_pct), config_error);
+  CHECK_THROWS_AS(broker::parse_lane_share("urgent=50", cfg.lane_share_pct), config_error);
+  CHECK_THROWS_AS(broker::parse_lane_share("low=50,", cfg.lane_share_pct), config_error);
+}
+
 TEST_CASE("a queued task waits for its worker while other tasks pass it") {
   fixture f(10);
   slot_peer resize(f, "R", "r1", names({"resize"}));

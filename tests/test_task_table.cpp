@@ -260,8 +260,9 @@ TEST_CASE("the invariant check finds a slot running a task the table does not ho
   s->running = &t;
   t.running_on = nullptr;
   found = f.table.violations(f.workers);
-  REQUIRE(found.size() == 2);
+  REQUIRE(found.size() == 3);  // ... and the running count of its lane no longer matches
   CHECK(found[0] == "running task t1 has no slot");
+  CHECK(found[1] == "running per lane is 0/0/0 but counted 0/1/0");
   t.running_on = s;
   CHECK(f.healthy());
 }

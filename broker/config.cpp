@@ -1,0 +1,30 @@
+#include "config.hpp"
+
+#include <charconv>
+
+#include "errors.hpp"
+
+namespace argon::broker {
+
+void parse_lane_share(const std::string& text, std::array<unsigned, 3>& share) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t eq = item.find('=');
+    const std::string lane = item.substr(0, eq);
+    unsigned pct = 0;
+    const char* digits = eq == std::string::npos ? nullptr : item.data() + eq + 1;
+    const char* end = item.data() + item.size();
+    const bool number = digits && digits != end && std::from_chars(digits, end, pct).ptr == end;
+    const std::size_t i = lane == "high" ? 0 : lane == "normal" ? 1 : lane == "low" ? 2 : 3;
+    if (i == 3 || !number || pct < 1 || pct > 100)
+      throw common::config_error("--lane-share takes LANE=PCT items (LANE high, normal or low; PCT 1 to 100), "
+                                 "comma-separated; got '" + item.substr(0, 64) + "'");
+    share[i] = pct;
+    if (comma == std::string::npos) return;
+    start = comma + 1;
+  }
+}
+
+}  // namespace argon::broker
