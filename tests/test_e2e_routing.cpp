@@ -111,4 +111,25 @@ TEST_CASE("a client's few tasks pass another client's flood: clients take turns 
   CHECK(unfinished > 100);  // the flood was still queued: the few did pass it
   for (auto& f : flooded) CHECK(f.get().ok());
 }
+
+TEST_CASE("--lane-share low=50 on 4 slots: a low flood runs on 2, and a normal task starts at once") {
+  argon_system sys({.workers = 1, .capacity = 4, .broker_args = {"--lane-share", "low=50", "--queue-limit", "20"}});
+  REQUIRE(sys.wait_for_slots(4));
+  client c(client_options_for(sys));
+  submit_options low;
+  low.pri = common::priority::low;
+  std::vector<std::future<result>> flood;
+  for (int i = 0; i < 6; ++i) flood.push_back(c.submit("sleep", "3000", low));
+  std::this_thread::sleep_for(500ms);
+  auto st = nlohmann::json::parse(sys.status_json());
+  CHECK(st["busy_slots"] == 2);
+  CHECK(st["queue_low"] == 4);
+  const auto sent = std::chrono::steady_clock::now();
+  CHECK(c.submit("echo", "normal").get().value() == "normal");
+  CHECK(std::chrono::steady_clock::now() - sent < 2s);  // not behind a 3 s low task
+  for (auto& f : flood) CHECK(f.get().ok());
+  auto bad = run({exe("ARGON_BROKER_PROGRAM"), "--insecure", "--bind", "tcp://127.0.0.1:0", "--lane-share", "low=150"}, "", 30s);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("low=150") != std::string::npos);
+}
 }
