@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "errors.hpp"
+#include "protocol.hpp"
 
 namespace argon::broker {
 
@@ -17,11 +18,11 @@ void parse_lane_share(const std::string& text, std::array<unsigned, 3>& share) {
     const char* digits = eq == std::string::npos ? nullptr : item.data() + eq + 1;
     const char* end = item.data() + item.size();
     const bool number = digits && digits != end && std::from_chars(digits, end, pct).ptr == end;
-    const std::size_t i = lane == "high" ? 0 : lane == "normal" ? 1 : lane == "low" ? 2 : 3;
-    if (i == 3 || !number || pct < 1 || pct > 100)
+    common::priority p{};
+    if (!common::parse_priority(lane, p) || !number || pct < 1 || pct > 100)
       throw common::config_error("--lane-share takes LANE=PCT items (LANE high, normal or low; PCT 1 to 100), "
                                  "comma-separated; got '" + item.substr(0, 64) + "'");
-    share[i] = pct;
+    share[static_cast<std::size_t>(p)] = pct;
     if (comma == std::string::npos) return;
     start = comma + 1;
   }

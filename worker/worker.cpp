@@ -93,10 +93,7 @@ std::vector<priority> parse_lanes(const std::string& list) {
     const std::size_t comma = list.find(',', start);
     const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     priority p{};
-    if (name == "high") p = priority::high;
-    else if (name == "normal") p = priority::normal;
-    else if (name == "low") p = priority::low;
-    else throw config_error("--lanes takes high, normal and low, comma-separated; got '" + name.substr(0, 64) + "'");
+    if (!parse_priority(name, p)) throw config_error("--lanes takes high, normal and low, comma-separated; got '" + name.substr(0, 64) + "'");
     if (std::find(lanes.begin(), lanes.end(), p) != lanes.end()) throw config_error("--lanes names '" + name + "' twice");
     lanes.push_back(p);
     if (comma == std::string::npos) return lanes;
