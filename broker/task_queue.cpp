@@ -26,7 +26,7 @@ std::uint64_t task_queue::next_tag(const std::string& client, std::size_t lane) 
 void task_queue::link(task& t, bool front) {
   if (routes_.size() >= prune_at_ && routes_.find(t.route) == routes_.end()) prune_routes();
   const std::size_t i = index(t.lane);
-  auto& lane = routes_[t.route][i];
+  auto& lane = queue_of(routes_[t.route], t);
   t.queue_seq = front ? --front_seq_ : ++back_seq_;
   t.fair_tag = front ? 0 : next_tag(t.client, i);  // a requeued task goes before every turn
   t.turn_pos = lane.by_turn.insert(&t).first;
@@ -37,10 +37,17 @@ void task_queue::link(task& t, bool front) {
   bytes_ += t.payload.size();
 }
 
-// The next task of a route's highest non-empty lane among those in mask.
+// The next task of a route: from its highest lane holding a task submitted
+// in a lane of mask, the one with the first turn among them.
 task* task_queue::best_of(const lanes& l, std::uint32_t mask) {
-  for (std::size_t i = 0; i < l.size(); ++i)
-    if ((mask >> i & 1u) && !l[i].by_turn.empty()) return *l[i].by_turn.begin();
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    task* best = nullptr;
+    for (std::size_t from = i; from < l.size(); ++from) {
+      const auto& q = l[i][from].by_turn;
+      if ((mask >> from & 1u) && !q.empty() && (!best || fair_order{}(*q.begin(), best))) best = *q.begin();
+    }
+    if (best) return best;
+  }
   return nullptr;
 }
 
@@ -62,7 +69,7 @@ void task_queue::remove(task& t) { unlink(t); }
 
 void task_queue::unlink(task& t) {
   auto it = routes_.find(t.route);
-  auto& lane = it->second[index(t.lane)];
+  auto& lane = queue_of(it->second, t);
   lane.by_turn.erase(t.turn_pos);
   lane.by_age.erase(t.age_pos);
   t.turn_pos = {};
@@ -86,25 +93,30 @@ std::size_t task_queue::promote(common::time_point now, common::millis max_wait)
   return moved;
 }
 
-// The oldest tasks of a lane that waited past max_wait take a new turn in the lane above.
+// The oldest tasks of a lane that waited past max_wait take a new turn in the
+// lane above, each beside the tasks submitted in the same lane as itself.
+// Lanes are lifted top down, so a task moves at most one lane per call; in a
+// lane, the tasks of each submitted lane move oldest first.
 std::size_t task_queue::promote(lanes& l, common::time_point now, common::millis max_wait) {
   std::size_t moved = 0;
   for (std::size_t from = 1; from < l.size(); ++from) {
-    auto& lane = l[from];
-    auto& up = l[from - 1];
-    while (!lane.by_age.empty() && now - lane.by_age.front()->queued_at > max_wait) {
-      task* t = lane.by_age.front();
-      lane.by_turn.erase(t->turn_pos);
-      t->lane = static_cast<common::priority>(from - 1);
-      t->queued_at = now;
-      t->queue_seq = ++back_seq_;
-      t->fair_tag = next_tag(t->client, from - 1);
-      t->turn_pos = up.by_turn.insert(t).first;
-      up.by_age.splice(up.by_age.end(), lane.by_age, lane.by_age.begin());
-      t->age_pos = std::prev(up.by_age.end());
-      --lane_sizes_[from];
-      ++lane_sizes_[from - 1];
-      ++moved;
+    for (std::size_t sub = from; sub < l.size(); ++sub) {
+      auto& lane = l[from][sub];
+      auto& up = l[from - 1][sub];
+      while (!lane.by_age.empty() && now - lane.by_age.front()->queued_at > max_wait) {
+        task* t = lane.by_age.front();
+        lane.by_turn.erase(t->turn_pos);
+        t->lane = static_cast<common::priority>(from - 1);
+        t->queued_at = now;
+        t->queue_seq = ++back_seq_;
+        t->fair_tag = next_tag(t->client, from - 1);
+        t->turn_pos = up.by_turn.insert(t).first;
+        up.by_age.splice(up.by_age.end(), lane.by_age, lane.by_age.begin());
+        t->age_pos = std::prev(up.by_age.end());
+        --lane_sizes_[from];
+        ++lane_sizes_[from - 1];
+        ++moved;
+      }
     }
   }
   return moved;

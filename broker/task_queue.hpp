@@ -17,6 +17,10 @@
 // first, then the tag. A task that has waited longer than the aging
 // threshold moves up one lane (taking a new turn there), so low priority
 // work cannot starve; each lane also keeps its tasks oldest first for that.
+// Aging changes a task's turn only: which slots may take it (pop_for's
+// mask) still goes by the lane it was submitted in, so an aged low task
+// never takes a slot kept for high tasks. Each lane therefore keeps its
+// tasks apart by submitted lane, and a dispatch compares up to three fronts.
 // Each push and pop costs O(log n) in the lane's tasks. All timing comes
 // from the clock passed in.
 #pragma once
@@ -47,8 +51,8 @@ class task_queue {
   void push_front(task& t);
   // Takes the best task of any route; null when empty.
   [[nodiscard]] task* pop() { return pop_for({}); }
-  // Takes the best task whose route passes the filter, from the lanes in the
-  // mask (bit per priority, as READY's lanes); null when none does.
+  // Takes the best task whose route passes the filter and whose submitted
+  // lane is in the mask (bit per priority, as READY's lanes); null when none does.
   [[nodiscard]] task* pop_for(const route_filter& can_take, std::uint32_t lanes = common::all_lanes);
   // Removes a queued task (cancel).
   void remove(task& t);
@@ -63,14 +67,17 @@ class task_queue {
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
  private:
-  // One lane of one route: its tasks in dispatch order and oldest first.
+  // The tasks of one route in one lane that were submitted in one lane: in
+  // dispatch order and oldest first.
   struct lane_queue {
     std::set<task*, fair_order> by_turn;  // dispatch order: fair tag, then arrival
     std::list<task*> by_age;              // oldest first, for aging
   };
-  using lanes = std::array<lane_queue, 3>;  // high, normal, low
+  // [lane now][lane submitted]; a task only ages upwards, so [i][j] with j < i stays empty.
+  using lanes = std::array<std::array<lane_queue, 3>, 3>;
   std::uint64_t next_tag(const std::string& client, std::size_t lane);
   static std::size_t index(common::priority p) { return static_cast<std::size_t>(p); }
+  static lane_queue& queue_of(lanes& l, const task& t) { return l[index(t.lane)][index(t.pri)]; }
   static task* best_of(const lanes& l, std::uint32_t mask = common::all_lanes);
   void link(task& t, bool front);
   void unlink(task& t);

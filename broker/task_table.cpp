@@ -111,7 +111,7 @@ bool task_table::start(task& t, slot& s) {
   t.state = task_state::running;
   t.running_on = &s;
   s.running = &t;
-  ++running_by_lane_[static_cast<std::size_t>(t.lane)];
+  ++running_by_lane_[static_cast<std::size_t>(t.pri)];
   seen_.task_dispatched(t, s);
   return true;
 }
@@ -203,7 +203,7 @@ void task_table::unlink(task& t) {
   assert(t.running_on->running == &t);
   t.running_on->running = nullptr;
   t.running_on = nullptr;
-  --running_by_lane_[static_cast<std::size_t>(t.lane)];
+  --running_by_lane_[static_cast<std::size_t>(t.pri)];
 }
 
 // Leaves the queue or its slot, its deadline entry, and the table.
@@ -238,7 +238,7 @@ std::vector<std::string> task_table::violations(const worker_registry& workers) 
   for (const auto& [key, t] : tasks_) {
     if (t.key != key) found.push_back(fmt::format("task {} is filed under another key", t.id));
     if (t.timeout_ms) ++timed;
-    if (t.running_on) ++by_lane[static_cast<std::size_t>(t.lane)];
+    if (t.running_on) ++by_lane[static_cast<std::size_t>(t.pri)];
     if (t.state == task_state::queued) {
       ++queued;
       if (t.running_on) found.push_back(fmt::format("queued task {} is linked to a slot", t.id));

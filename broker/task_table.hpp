@@ -83,7 +83,7 @@ class task_table {
   // Takes out of the queue the best task worker w can run (any task when it
   // announced nothing); null when there is none. start() must follow at once.
   [[nodiscard]] task* take_next(const worker_record& w, std::uint32_t lanes = common::all_lanes);
-  // Tasks running now in lane p (the lane they were dispatched from).
+  // Tasks running now that were submitted in lane p (aged or not).
   [[nodiscard]] std::size_t running_in(common::priority p) const { return running_by_lane_[static_cast<std::size_t>(p)]; }
   // Runs t on slot s (taken ready from the registry): links them, counts
   // the attempt and sends TASK. False when s is unreachable: t is queued
@@ -140,7 +140,7 @@ class task_table {
   std::unordered_map<std::string, task, string_hash, std::equal_to<>> tasks_;  // by key_of(client, id)
   std::multimap<common::time_point, task*> deadlines_;  // tasks with a timeout, soonest first
   task_queue queue_;         // queued tasks, by route and lane
-  std::array<std::size_t, 3> running_by_lane_{};  // tasks running, by the lane they were dispatched from
+  std::array<std::size_t, 3> running_by_lane_{};  // tasks running, by the lane they were submitted in
   outcome_cache outcomes_;  // outcomes of recently finished tasks, for resubmissions
   outbox& out_;              // the one way onto the ROUTER
   observer& seen_;           // monitor hooks

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 
@@ -42,12 +43,22 @@ template <class T> const held<T>& value_of(const T& v) {
 }
 
 // Walks a message's fields and packs them; with no packer it only counts them.
+// A field that may be absent can be left out only at the end: a reader
+// takes the fields in order, so a later field written after a left-out one
+// would be read in its place. Such a message cannot be encoded, and trying
+// throws std::invalid_argument naming both fields.
 struct field_writer {
-  packer* p;              // where to write; null to count only
-  std::uint32_t n = 0;    // header fields written so far
+  packer* p;                     // where to write; null to count only
+  std::uint32_t n = 0;           // header fields written so far
+  const char* left_out = nullptr;  // the first field not written, if any
 
   template <class T> void operator()(const field& f, const T& v) {
-    if (!written(f, v)) return;
+    if (!written(f, v)) {
+      if (!left_out) left_out = f.name;
+      return;
+    }
+    if (left_out)
+      throw std::invalid_argument(std::string("field '") + f.name + "' cannot be sent without '" + left_out + "' before it");
     using H = held<T>;
     if constexpr (group<H>) {
       H::each_field(value_of(v), *this);

@@ -83,6 +83,38 @@ TEST_CASE("--lane-share low=50: low tasks take at most half the slots, so a norm
   CHECK_THROWS_AS(broker::parse_lane_share("low=50,", cfg.lane_share_pct), config_error);
 }
 
+// Aging moves a waiting task up a lane for its turn; which slots may take it
+// and which lane share it counts in stay those of the lane it was submitted in.
+TEST_CASE("aged low tasks never take a slot reserved for high, nor run past --lane-share") {
+  broker::config cfg;
+  cfg.queue_limit = 20;
+  broker::parse_lane_share("low=50", cfg.lane_share_pct);
+  fixture f(cfg);
+  f.clk.advance(std::chrono::milliseconds(cfg.heartbeat_ms * (cfg.liveness + 1)));  // past the start-up window
+  std::vector<std::unique_ptr<slot_peer>> slots;
+  for (const char* id : {"s0", "s1", "s2"}) slots.push_back(std::make_unique<slot_peer>(f, "W", id));
+  slot_peer urgent(f, "H", "h0", names({"echo"}), lane_bit(priority::high));
+  REQUIRE(f.wait_for_slots(4));
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  for (int i = 0; i < 6; ++i) {
+    std::string id = "low-";
+    id += std::to_string(i);
+    c.send(role::client, submit(id, "echo", priority::low), "");
+  }
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 2 && f.b->snapshot().queue_depth == 4; }));
+  for (int round = 0; round < 3; ++round) {  // each dispatch after a long wait lifts the waiting tasks one lane
+    f.clk.advance(std::chrono::seconds(30));
+    c.send(role::client, ping_msg{});
+    REQUIRE(reply_to(f, c));
+  }
+  CHECK(f.b->snapshot().queue_high == 4);  // all four aged into the high lane...
+  CHECK(f.b->snapshot().busy_slots == 2);  // ...and still run on two slots at most, none of them H's
+  c.send(role::client, submit("high-0", "echo", priority::high), "");
+  auto t = urgent.task();
+  REQUIRE(t);
+  CHECK(std::get<task_msg>(t->content).id == "high-0");
+}
+
 TEST_CASE("a queued task waits for its worker while other tasks pass it") {
   fixture f(10);
   slot_peer resize(f, "R", "r1", names({"resize"}));

@@ -308,6 +308,18 @@ TEST_CASE("fields added after version 1 are optional on input and checked when p
   expect_error(header_of(1, 0, 23, "id", 100, std::string(max_progress_bytes + 1, 'p')), "too long");
 }
 
+TEST_CASE("a trailing field cannot be sent without the ones before it: encoding refuses instead of shifting it") {
+  // READY's lanes follows the capabilities; written alone, the broker would read the mask as the task list.
+  CHECK_THROWS_WITH_AS(encode_header(role::slot, ready_msg{"w", std::nullopt, lane_bit(priority::high)}),
+                       "field 'lanes' cannot be sent without 'capabilities' before it", std::invalid_argument);
+  auto both = encode_header(role::slot, ready_msg{"w", capabilities{}, lane_bit(priority::high)});
+  CHECK(std::get<ready_msg>(decode_header(both.data(), both.size()).content).lanes == lane_bit(priority::high));
+  // Another trailing field after an absent one: STATUS_REPLY's worker list is the last, so it may go alone.
+  status_reply_msg reply;
+  reply.worker_list = std::vector<worker_status>{};
+  CHECK_NOTHROW(encode_header(role::broker, reply));
+}
+
 TEST_CASE("malformed headers give protocol_error naming the defect") {
   expect_error("", "empty header");
   expect_error("\xc1", "not valid msgpack");

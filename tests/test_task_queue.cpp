@@ -140,6 +140,42 @@ TEST_CASE("pop_for takes only from the lanes in its mask, the higher lane first"
   CHECK(q.empty());
 }
 
+TEST_CASE("an aged task keeps the lane it was submitted in for pop_for's mask: aging changes its turn, not its slots") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  auto& low = make(store, "old-low", priority::low);
+  q.push(low, clk.now());
+  clk.advance(std::chrono::seconds(2));
+  q.promote(clk.now(), common::millis(1000));
+  clk.advance(std::chrono::seconds(2));
+  q.promote(clk.now(), common::millis(1000));
+  REQUIRE(low.lane == priority::high);
+  CHECK(q.size(priority::high) == 1);
+  q.push(make(store, "h1", priority::high), clk.now());
+  const std::uint32_t high_only = lane_bit(priority::high), low_only = lane_bit(priority::low);
+  CHECK(q.pop_for({}, high_only)->id == "h1");  // the aged low task is first in the high lane, but not a high task
+  CHECK(q.pop_for({}, high_only) == nullptr);
+  CHECK(q.pop_for({}, low_only)->id == "old-low");
+  CHECK(q.empty());
+}
+
+TEST_CASE("in a lane, aged and native tasks keep one order of turns") {
+  std::deque<broker::task> store;
+  broker::task_queue q;
+  common::fake_clock clk;
+  q.push(make(store, "n1", priority::normal), clk.now());
+  q.push(make(store, "l1", priority::low), clk.now());
+  clk.advance(std::chrono::seconds(2));
+  q.push(make(store, "n2", priority::normal), clk.now());
+  q.promote(clk.now(), common::millis(1000));  // n1 -> high; l1 -> normal, with the turn after n2's
+  q.push(make(store, "n3", priority::normal), clk.now());  // the turn after l1's
+  CHECK(q.pop()->id == "n1");
+  CHECK(q.pop()->id == "n2");
+  CHECK(q.pop()->id == "l1");
+  CHECK(q.pop()->id == "n3");
+}
+
 TEST_CASE("clients take turns within a lane: a late client waits behind one task of the flooding one, not all") {
   std::deque<broker::task> store;
   broker::task_queue q;
