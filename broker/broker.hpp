@@ -89,6 +89,8 @@ class broker {
   void on_status(const peer& p, const common::status_msg& m);
   [[nodiscard]] common::status_reply_msg with_workers(common::status_reply_msg s) const;
   bool refuse_if_busy(const peer& p, const common::submit_msg& m, std::size_t bytes, bool slot_free);
+  [[nodiscard]] std::string fair_admission(std::string_view client) const;
+  [[nodiscard]] std::size_t fair_share(std::string_view client) const;
   void refuse(const peer& p, const std::string& id, const char* kind, const std::string& text);
   void reply_busy(const peer& p, const std::string& id, double wait_ms, const std::string& reason);
   bool refuse_if_unusable(const peer& p, const common::submit_msg& m);

@@ -78,26 +78,55 @@ bool broker::refuse_if_unserved(const peer& p, const submit_msg& m, const std::s
 }
 
 // Answers BUSY when the broker takes no new tasks (draining), this client
-// has more waiting for it than --client-backlog-bytes, or the queue cannot
-// take one more task. Nothing is stored.
+// has more waiting for it than --client-backlog-bytes, the queue's payload
+// bytes would pass their limit, or the queue holds its limit of tasks and
+// this client has its fair share of them (fair_admission). Nothing is stored.
 bool broker::refuse_if_busy(const peer& p, const submit_msg& m, std::size_t bytes, bool slot_free) {
-  const std::size_t limit = queue_limit();
   const std::size_t depth = tasks_.queue().size();
   std::string reason;
   if (draining_) reason = "draining";
   else if (out_.over_bound(p.id)) reason = "client_slow";
   else if (slot_free) return false;
   else if (workers_.slot_count() == 0 && cfg_.queue_limit == 0) reason = "no_workers";
-  else if (depth >= limit) reason = "queue_full";
   else if (tasks_.queue().bytes() + bytes > cfg_.queue_bytes_limit) reason = "queue_bytes";
-  else return false;
+  else reason = fair_admission(p.id);
+  if (reason.empty()) return false;
   const double slots = static_cast<double>(std::max<std::size_t>(workers_.slot_count(), 1));
   const double run_ms = stats_.run_time.empty() ? 1000.0 : stats_.run_time.value_us() / 1000.0;
+  // Ahead of the next task this client may queue: the whole queue; or, over its
+  // share, its own tasks past the share, which run at 1/n of the slots.
+  double ahead = static_cast<double>(depth + 1);
+  if (reason == "client_share") {
+    const double n = static_cast<double>(tasks_.queue().clients());
+    ahead = static_cast<double>(tasks_.queue().queued_by(p.id) + 1 - fair_share(p.id)) * n;
+  }
   // How long a slow client takes to read what waits for it is not known here.
-  const double wait_ms = reason == "client_slow" ? 1000.0
-                                                 : std::clamp(run_ms * static_cast<double>(depth + 1) / slots, 10.0, 600000.0);
+  const double wait_ms = reason == "client_slow" ? 1000.0 : std::clamp(run_ms * ahead / slots, 10.0, 600000.0);
   reply_busy(p, m.id, wait_ms, reason);
   return true;
+}
+
+// A client's fair share of a full queue: the limit over the clients with
+// tasks queued, counting this one, rounded up.
+std::size_t broker::fair_share(std::string_view client) const {
+  const task_queue& q = tasks_.queue();
+  const std::size_t n = q.clients() + (q.queued_by(client) == 0 ? 1 : 0);
+  return (queue_limit() + n - 1) / n;
+}
+
+// Whether one more task of this client fits: "" when it does, else the BUSY
+// reason. Below the limit every client is admitted. At the limit a client
+// with fewer than its fair share queued still is, up to twice the limit in
+// all; a client at or over its share while others have tasks queued hears
+// client_share, and otherwise queue_full. So one client may fill an idle
+// queue, yet cannot keep the others out: each newcomer gets its share.
+std::string broker::fair_admission(std::string_view client) const {
+  const task_queue& q = tasks_.queue();
+  const std::size_t limit = queue_limit(), depth = q.size(), mine = q.queued_by(client);
+  if (depth < limit) return "";
+  const bool others = q.clients() > (mine ? 1 : 0);
+  if (mine >= fair_share(client)) return others ? "client_share" : "queue_full";
+  return depth < 2 * limit ? "" : "queue_full";
 }
 
 // BUSY with the queue's state now, the wait to suggest, in ms, and why; counted in STATUS busy_replies.

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -22,6 +23,13 @@ namespace argon::broker {
 
 struct slot;
 struct task;
+
+// Transparent hashing, so lookups by string_view in maps keyed by client or
+// routing id allocate nothing.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 // The order of a lane's tasks for dispatch: by fair turn, then arrival (task_queue.hpp).
 struct fair_order {

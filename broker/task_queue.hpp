@@ -64,6 +64,11 @@ class task_queue {
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
   // Clients with at least one task queued.
   [[nodiscard]] std::size_t clients() const { return queued_per_client_.size(); }
+  // Tasks queued by one client (routing id).
+  [[nodiscard]] std::size_t queued_by(std::string_view client) const {
+    auto it = queued_per_client_.find(client);
+    return it == queued_per_client_.end() ? 0 : it->second;
+  }
   [[nodiscard]] bool empty() const { return size_ == 0; }
 
  private:
@@ -92,7 +97,7 @@ class task_queue {
   std::size_t bytes_ = 0;                          // payload bytes queued
   std::int64_t front_seq_ = 0;                     // next push_front gets one less
   std::int64_t back_seq_ = 0;                      // next push gets one more
-  std::unordered_map<std::string, std::size_t> queued_per_client_;  // tasks queued, by client
+  std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> queued_per_client_;  // tasks queued, by client
   std::array<std::uint64_t, 3> virtual_time_{};    // per lane: the fair tag of the task dispatched last
   std::array<std::unordered_map<std::string, std::uint64_t>, 3> client_tags_;  // per lane: each client's last tag
 };

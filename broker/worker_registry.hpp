@@ -67,12 +67,6 @@ struct worker_record {
   std::list<worker_record*>::iterator live_pos;  // its place in the oldest-first list
 };
 
-// Transparent hashing so lookups by string_view allocate nothing.
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 class worker_registry {
  public:
   // The slot with this routing id, or null.

@@ -104,7 +104,7 @@ struct task_progress {
 
 // A SUBMIT was refused with BUSY.
 struct busy {
-  std::string reason;       // queue_full, queue_bytes, no_workers, draining, client_slow
+  std::string reason;       // queue_full, queue_bytes, no_workers, draining, client_slow, starting, client_share
   std::uint64_t depth = 0;  // tasks queued
   std::uint64_t limit = 0;  // queue limit in force
   bool operator==(const busy&) const = default;

@@ -179,7 +179,7 @@ struct busy_msg {
   std::uint64_t limit = 0;          // queue limit in tasks
   std::uint64_t capacity = 0;       // connected worker slots
   std::uint32_t retry_after_ms = 0; // broker's estimate of the wait
-  std::string reason;               // "queue_full", "queue_bytes", "no_workers", "draining", "client_slow", "starting"
+  std::string reason;               // "queue_full", "queue_bytes", "no_workers", "draining", "client_slow", "starting", "client_share"
   static constexpr command wire_command = command::busy;
   static constexpr const char* wire_name = "BUSY";
   template <class S, class V> static void each_field(S& s, V&& v) {

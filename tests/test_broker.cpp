@@ -78,6 +78,45 @@ TEST_CASE("busy carries depth, limit, capacity and a wait estimate; nothing is s
   CHECK(st.busy_replies == 1);
 }
 
+TEST_CASE("a full queue still admits another client up to its fair share; the client that filled it hears client_share") {
+  fixture f(4);
+  slot_peer s(f, "W1", "s1");
+  REQUIRE(f.wait_for_slots(1));
+  test::raw_peer a(f.b->endpoint(), nullptr, nullptr), b(f.b->endpoint(), nullptr, nullptr);
+  test::raw_peer c(f.b->endpoint(), nullptr, nullptr), d(f.b->endpoint(), nullptr, nullptr);
+  auto busy_reason = [&](test::raw_peer& who, const std::string& id) {
+    who.send(role::client, submit(id), "");
+    auto r = reply_to(f, who);
+    REQUIRE(r);
+    REQUIRE(std::holds_alternative<busy_msg>(r->content));
+    return std::get<busy_msg>(r->content).reason;
+  };
+  auto depth_becomes = [&](std::size_t n) { return f.pump_until([&] { return f.b->snapshot().queue_depth == n; }); };
+  a.send(role::client, submit("a-run"), "");
+  REQUIRE(s.task());
+  for (const char* id : {"a1", "a2", "a3", "a4"}) a.send(role::client, submit(id), "");
+  REQUIRE(depth_becomes(4));
+  CHECK(busy_reason(a, "a5") == "queue_full");  // alone, a client may fill the queue, and no more
+  b.send(role::client, submit("b1"), "");       // share: 4 places over 2 clients, 2 each
+  b.send(role::client, submit("b2"), "");
+  REQUIRE(depth_becomes(6));
+  CHECK(busy_reason(b, "b3") == "client_share");
+  CHECK(busy_reason(a, "a5") == "client_share");  // the client that filled it is the one held back
+  c.send(role::client, submit("c1"), "");        // 3 clients: a share of 2 each
+  c.send(role::client, submit("c2"), "");
+  REQUIRE(depth_becomes(8));
+  CHECK(busy_reason(d, "d1") == "queue_full");   // twice the limit: nobody more, share or not
+  CHECK(f.b->snapshot().queued_clients == 3);
+  std::string running = "a-run";
+  for (const char* expected : {"a1", "b1", "c1", "a2", "b2", "c2", "a3"}) {  // then the clients take turns
+    s.done(running, "");
+    auto next = s.task();
+    REQUIRE(next);
+    running = std::get<task_msg>(next->content).id;
+    CHECK(running == expected);
+  }
+}
+
 TEST_CASE("no workers and no explicit limit: every task is refused as no_workers") {
   fixture f;
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);

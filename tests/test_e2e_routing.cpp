@@ -12,6 +12,7 @@
 
 #include "argon/client.hpp"
 #include "client_for.hpp"
+#include "raw_peer.hpp"
 #include "system.hpp"
 
 using namespace argon;
@@ -110,6 +111,37 @@ TEST_CASE("a client's few tasks pass another client's flood: clients take turns 
   for (auto& f : flooded) unfinished += f.wait_for(0s) != std::future_status::ready;
   CHECK(unfinished > 100);  // the flood was still queued: the few did pass it
   for (auto& f : flooded) CHECK(f.get().ok());
+}
+
+TEST_CASE("at the default queue limit, a client's SUBMITs are admitted while another floods; the flood hears client_share") {
+  argon_system sys({.secure = false, .workers = 0});
+  sys.add_worker(4);  // the default limit: 3 per slot, 12
+  REQUIRE(sys.wait_for_slots(4));
+  client flood(client_options_for(sys));
+  std::vector<std::future<result>> flooded;
+  for (int i = 0; i < 200; ++i) flooded.push_back(flood.submit("sleep", "50"));  // 2.5 s of work on 4 slots
+  std::this_thread::sleep_for(500ms);
+  auto st = nlohmann::json::parse(sys.status_json());
+  REQUIRE(st["queue_depth"] == 12);  // the flood holds the whole queue
+  test::raw_peer few(sys.endpoint, nullptr, nullptr);
+  for (int i = 0; i < 6; ++i) {  // its share: 12 places over 2 clients
+    common::submit_msg m{"few-" + std::to_string(i), "echo", common::priority::normal, 0, 1, {}};
+    few.send(common::role::client, m, "x");
+  }
+  int results = 0;
+  std::string other;
+  while (results < 6) {
+    auto r = few.receive(10s);
+    if (!r) break;
+    if (std::holds_alternative<common::result_msg>(r->content)) ++results;
+    else other += std::string(common::command_name(common::command_of(r->content))) + " ";
+  }
+  CHECK(results == 6);
+  CHECK(other == "");  // no BUSY among the answers
+  std::size_t unfinished = 0;
+  for (auto& f : flooded) unfinished += f.wait_for(0s) != std::future_status::ready;
+  CHECK(unfinished > 50);  // they were admitted while the flood still waited
+  CHECK(first_failure(flooded, [](int) { return "50"; }) == "ok");  // and the flood lost nothing
 }
 
 TEST_CASE("--lane-share low=50 on 4 slots: a low flood runs on 2, and a normal task starts at once") {

@@ -31,7 +31,7 @@ class BusyInfo:
     limit: int  # its queue limit in tasks
     capacity: int  # connected worker slots
     retry_after: float  # the broker's estimate of the wait, seconds
-    reason: str  # queue_full, queue_bytes, no_workers, starting, draining, client_slow
+    reason: str  # queue_full, queue_bytes, no_workers, starting, draining, client_slow, client_share
 
 
 class TaskFailed(ArgonError):
