@@ -50,7 +50,8 @@ broker::broker(const config& cfg, common::clock& clk, uv_loop_t* loop)
   router_.bind(cfg_.bind);
   watch_ = std::make_unique<zmq_watch>(loop, router_, [this] { return read_one(); }, [this] { flush_outbox(); });
   if (!cfg_.monitor.empty())
-    seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, workers_);
+    seen_.open_feed(ctx_, loop, cfg_.monitor, cfg_.keys ? &*cfg_.keys : nullptr, [this] { return snapshot(); }, tasks_.queue(),
+                    workers_);
   // Always: running out of file descriptors must be logged with or without CURVE.
   handshakes_ = std::make_unique<handshake_watch>(ctx_, loop, clk, router_, &seen_, cfg_.keys ? "CURVE" : "NULL");
   heartbeat_.start(millis(cfg_.heartbeat_ms), millis(cfg_.heartbeat_ms));

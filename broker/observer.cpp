@@ -50,8 +50,9 @@ role recipient(command c, role last_in) {
 }  // namespace
 
 void observer::open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const role_keys* keys,
-                         snapshot_fn snapshot, const worker_registry& workers) {
+                         snapshot_fn snapshot, const task_queue& queue, const worker_registry& workers) {
   snapshot_ = std::move(snapshot);
+  queue_ = &queue;
   workers_ = &workers;
   feed_ = std::make_unique<event_feed>(ctx, loop, endpoint, keys, clock_, [this](std::string_view m) { on_subscription(m); });
   ticker_ = std::make_unique<timer>(loop, [this] { tick(); });
@@ -95,7 +96,14 @@ void observer::tick() {
   replay_pending();
   if (wanted_ & bit<mon::stats>) {
     const auto dropped = feed_->take_dropped();
-    publish(sampler_.sample(clock_.now(), snapshot_(), dropped, feed_->dropped_total()));
+    auto st = sampler_.sample(clock_.now(), snapshot_(), dropped, feed_->dropped_total());
+    for (const auto& [client, queued] : queue_->top_clients(top_clients_shown)) {
+      if (!st.top_clients.empty()) st.top_clients += ", ";
+      st.top_clients += mon::short_peer(client);
+      st.top_clients += ' ';
+      st.top_clients += std::to_string(queued);
+    }
+    publish(std::move(st));
   }
   feed_->poll();  // our sends may have taken the XPUB's edge: read subscriptions that came meanwhile
 }

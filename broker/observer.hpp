@@ -24,6 +24,7 @@
 #include "event_feed.hpp"
 #include "stats_sampler.hpp"
 #include "task.hpp"
+#include "task_queue.hpp"
 #include "uv_handles.hpp"
 #include "worker_registry.hpp"
 
@@ -37,9 +38,11 @@ class observer {
 
   explicit observer(common::clock& clk) : clock_(clk) {}
   // Binds the monitor socket (--monitor); snapshot gives the stats event's
-  // state, workers the workers to replay to a new subscriber.
+  // state, queue its top clients, workers the workers to replay to a new subscriber.
   void open_feed(zmq::context_t& ctx, uv_loop_t* loop, const std::string& endpoint, const common::role_keys* keys,
-                 snapshot_fn snapshot, const worker_registry& workers);
+                 snapshot_fn snapshot, const task_queue& queue, const worker_registry& workers);
+  // How many clients the stats event's top_clients names.
+  static constexpr std::size_t top_clients_shown = 5;
   // Unbinds it (before the context goes).
   void close_feed();
   [[nodiscard]] bool feeding() const { return feed_ != nullptr; }
@@ -112,6 +115,7 @@ class observer {
 
   common::clock& clock_;                  // the broker's clock
   const worker_registry* workers_ = nullptr;  // for the replay; set with the feed
+  const task_queue* queue_ = nullptr;         // for the top clients; set with the feed
   std::uint32_t wanted_ = 0;              // bit per event kind somebody wants; 0 without --monitor
   stats_sampler sampler_;                 // rates and percentiles for the stats event
   snapshot_fn snapshot_;                  // the broker's state, for the stats event

@@ -12,6 +12,7 @@ common::monitor::stats stats_sampler::sample(common::time_point now, const commo
   e.queue_normal = s.queue_normal;
   e.queue_low = s.queue_low;
   e.queue_limit = s.queue_limit;
+  e.queued_clients = s.queued_clients;
   const std::uint64_t outcomes = s.completed + s.failed;
   if (last_ != common::time_point{} && now > last_) {
     const double secs = std::chrono::duration<double>(now - last_).count();

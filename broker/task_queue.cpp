@@ -67,6 +67,15 @@ task* task_queue::pop_for(const route_filter& can_take, std::uint32_t lanes) {
 
 void task_queue::remove(task& t) { unlink(t); }
 
+std::vector<std::pair<std::string, std::size_t>> task_queue::top_clients(std::size_t n) const {
+  std::vector<std::pair<std::string, std::size_t>> top(queued_per_client_.begin(), queued_per_client_.end());
+  const auto more = [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; };
+  const auto end = top.begin() + static_cast<std::ptrdiff_t>(std::min(n, top.size()));
+  std::partial_sort(top.begin(), end, top.end(), more);
+  top.erase(end, top.end());
+  return top;
+}
+
 void task_queue::unlink(task& t) {
   auto it = routes_.find(t.route);
   auto& lane = queue_of(it->second, t);

@@ -34,6 +34,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "clock.hpp"
 #include "task.hpp"
@@ -64,6 +66,9 @@ class task_queue {
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
   // Clients with at least one task queued.
   [[nodiscard]] std::size_t clients() const { return queued_per_client_.size(); }
+  // The n clients with the most tasks queued, most first (ties by routing
+  // id), with their counts. O(clients × log n); for the once-a-second stats.
+  [[nodiscard]] std::vector<std::pair<std::string, std::size_t>> top_clients(std::size_t n) const;
   // Tasks queued by one client (routing id).
   [[nodiscard]] std::size_t queued_by(std::string_view client) const {
     auto it = queued_per_client_.find(client);

@@ -145,6 +145,8 @@ struct stats {
   std::uint64_t queue_normal = 0;   // in the normal lane
   std::uint64_t queue_low = 0;      // in the low lane
   std::uint64_t queue_limit = 0;    // limit in force
+  std::uint64_t queued_clients = 0; // clients with tasks waiting
+  std::string top_clients;          // up to 5 of them, most tasks first: "ID N, ID N" (short routing ids)
   double tasks_per_s = 0;           // outcomes sent per second since the last stats
   double busy_per_s = 0;            // BUSY replies per second since the last stats
   double wait_p50_ms = 0;           // queue wait percentiles over the window
@@ -160,7 +162,7 @@ struct stats {
   template <class S, class V> static void each_field(S& s, V&& v) {
     v("workers", s.workers), v("slots", s.slots), v("busy_slots", s.busy_slots), v("queue_high", s.queue_high),
         v("queue_normal", s.queue_normal), v("queue_low", s.queue_low), v("queue_limit", s.queue_limit),
-        v("tasks_per_s", s.tasks_per_s), v("busy_per_s", s.busy_per_s), v("wait_p50_ms", s.wait_p50_ms),
+        v("queued_clients", s.queued_clients), v("top_clients", s.top_clients), v("tasks_per_s", s.tasks_per_s), v("busy_per_s", s.busy_per_s), v("wait_p50_ms", s.wait_p50_ms),
         v("wait_p95_ms", s.wait_p95_ms), v("wait_p99_ms", s.wait_p99_ms), v("run_p50_ms", s.run_p50_ms),
         v("run_p95_ms", s.run_p95_ms), v("run_p99_ms", s.run_p99_ms), v("window_s", s.window_s),
         v("dropped", s.dropped), v("dropped_total", s.dropped_total);

@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <regex>
 #include <thread>
 #include <set>
 
+#include "argon/client.hpp"
+#include "client_for.hpp"
 #include "event_log.hpp"
 #include "raw_peer.hpp"
 
@@ -129,6 +132,25 @@ TEST_CASE("the live view renders the worker, updates every second and quits clea
   view.type("q");
   CHECK(view.wait_exit(5s) == 0);
   CHECK(view.output().find("\x1b[?1049l") != std::string::npos);  // the normal screen is back
+}
+
+TEST_CASE("the live view shows the queue per lane and the clients with the most tasks queued") {
+  const std::string mon = monitor_endpoint();
+  argon_system sys({.secure = true, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
+  REQUIRE(sys.wait_for_slots(1));
+  client c(client_options_for(sys));
+  submit_options low;
+  low.pri = common::priority::low;
+  std::vector<std::future<result>> runs;
+  for (int i = 0; i < 3; ++i) runs.push_back(c.submit("sleep", "4000", low));  // one runs, two wait in the low lane
+  pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--key", sys.keyfile});
+  static const std::regex top("clients with tasks queued 1  top: \\S+ 2");
+  REQUIRE(view.read_until([](const std::string& o) { return std::regex_search(o, top); }, 10s));
+  const std::string frame = last_frame(view.output());
+  MESSAGE("the live view:\n" << frame);
+  CHECK(frame.find("queue high 0 normal 0 low 2") != std::string::npos);
+  view.type("q");
+  CHECK(view.wait_exit(5s) == 0);
 }
 
 TEST_CASE("the live view shows a peer's control bytes escaped, so they cannot retitle or wipe the terminal") {

@@ -29,7 +29,7 @@ std::vector<mon::body> one_of_each() {
           mon::auth_failed{"10.0.0.9:5123", "CURVE", "unknown CURVE key (wrong keyfile?)"},
           mon::connected{"10.0.0.9:5123"},
           mon::disconnected{"10.0.0.9:5124"},
-          mon::stats{2, 8, 3, 1, 2, 3, 24, 812.5, 1.5, 0.1, 0.4, 1.2, 5, 9.8, 12, 10, 7, 70},
+          mon::stats{2, 8, 3, 1, 2, 3, 24, 2, "c1 812, c2 3", 812.5, 1.5, 0.1, 0.4, 1.2, 5, 9.8, 12, 10, 7, 70},
           mon::trace{"in", "SUBMIT", "t-1", "c-0123456789ab", "client", 64, "task=resize pri=high"}};
 }
 

@@ -9,6 +9,7 @@
 // stats tick is a real one-second timer, so those cases wait for it).
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
@@ -81,8 +82,9 @@ struct observer_rig {
       s.busy_slots = 1;
       s.queue_high = 3;
       s.queue_limit = 100;
+      s.queued_clients = 2;
       return s;
-    }, workers);
+    }, queue, workers);
   }
   ~observer_rig() { obs.close_feed(); }
 
@@ -107,6 +109,7 @@ struct observer_rig {
   event_loop loop;
   fake_clock clk;
   worker_registry workers;
+  task_queue queue;
   observer obs{clk};
 };
 
@@ -245,6 +248,13 @@ TEST_CASE("the stats event carries the broker's snapshot and the waits and run t
   auto sub = rig.subscribe("stats", kind_no<mon::stats>);
   rig.obs.task_dispatched(sc.t, sc.s);
   rig.obs.task_finished(sc.t, result_msg{"t1"});
+  std::deque<task> queued;  // client "few" 1 task, "many" 3, and "\x01\x02" (not printable) 2
+  for (const char* client : {"many", "few", "many", "\x01\x02", "many", "\x01\x02"}) {
+    auto& t = queued.emplace_back();
+    t.client = client;
+    t.id = std::to_string(queued.size());
+    rig.queue.push(t, rig.clk.now());
+  }
   auto e = rig.next(*sub, 5s);  // the tick is once a second
   REQUIRE(e);
   const auto& st = std::get<mon::stats>(e->content);
@@ -253,6 +263,8 @@ TEST_CASE("the stats event carries the broker's snapshot and the waits and run t
   CHECK(st.busy_slots == 1);
   CHECK(st.queue_high == 3);
   CHECK(st.queue_limit == 100);
+  CHECK(st.queued_clients == 2);
+  CHECK(st.top_clients == "many 3, 0102 2, few 1");  // most first, by short routing id
   CHECK(st.wait_p50_ms == doctest::Approx(250.0).epsilon(0.1));
   CHECK(st.run_p50_ms == doctest::Approx(1500.0).epsilon(0.1));
   CHECK(st.dropped == 0);

@@ -27,6 +27,8 @@ void add_totals(std::vector<std::string>& out, const live_state& s) {
   const auto& st = s.stats();
   out.push_back(fmt::format("workers {}  slots {}  busy {}  queue high {} normal {} low {} (limit {})", st.workers, st.slots,
                             st.busy_slots, st.queue_high, st.queue_normal, st.queue_low, st.queue_limit));
+  out.push_back(fmt::format("clients with tasks queued {}{}{}", st.queued_clients, st.top_clients.empty() ? "" : "  top: ",
+                            printable(st.top_clients)));
   out.push_back(fmt::format("tasks/s {:.1f}  busy/s {:.1f}  submitted {}  done {}  failed {}  dropped {}", st.tasks_per_s,
                             st.busy_per_s, s.submitted(), s.done(), s.failed(), st.dropped_total));
   out.push_back(fmt::format("latency ms (last {} s)   p50        p95        p99", st.window_s));
