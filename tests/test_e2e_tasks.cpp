@@ -2,6 +2,9 @@
 // client library and the argon CLI.
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <deque>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -110,10 +113,10 @@ TEST_CASE("a failed task throws task_failed from value(), as Argon's result croa
   CHECK(c.call("echo", "fine").value() == "fine");
 }
 
-TEST_CASE("a full queue answers busy, with depth and limit, and stores nothing") {
+TEST_CASE("a full queue answers busy, with depth and limit, and stores nothing; other clients get their share, up to twice the limit") {
   argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--queue-limit", "2"}});
   REQUIRE(sys.wait_for_slots(1));
-  client c(client_options_for(sys));
+  client c(client_options_for(sys)), second(client_options_for(sys)), third(client_options_for(sys));
   submit_options no_retry;
   no_retry.retry = false;
   auto running = c.submit("sleep", "3000", no_retry);
@@ -125,16 +128,29 @@ TEST_CASE("a full queue answers busy, with depth and limit, and stores nothing")
   CHECK(refused.busy()->depth == 2);
   CHECK(refused.busy()->limit == 2);
   CHECK(refused.busy()->capacity == 1);
-  auto cli = run(sys.cli("submit", {"--no-retry", "echo", "y"}), "", 30s);
+  CHECK(refused.busy()->reason == "queue_full");  // alone in the queue: its own limit
+  // Another client's share of the full queue is ceil(2 / 2) = 1, a third's ceil(2 / 3) = 1.
+  auto shared = second.submit("echo", "second", no_retry);
+  result over_share = second.submit("echo", "again", no_retry).get();
+  CHECK(over_share.error_kind() == "busy");
+  REQUIRE(over_share.busy().has_value());
+  CHECK(over_share.busy()->reason == "client_share");
+  auto last = third.submit("echo", "third", no_retry);
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (nlohmann::json::parse(sys.status_json())["queue_depth"] != 4 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  auto cli = run(sys.cli("submit", {"--no-retry", "echo", "y"}), "", 30s);  // twice the limit: nobody more
   CHECK(cli.exit_code == 3);
   CHECK(cli.err.find("busy") != std::string::npos);
   auto status = nlohmann::json::parse(sys.status_json());
-  CHECK(status["queue_depth"] == 2);
-  CHECK(status["busy_replies"] == 2);
-  CHECK(status["submitted"] == 3);
+  CHECK(status["queue_depth"] == 4);
+  CHECK(status["busy_replies"] == 3);
+  CHECK(status["submitted"] == 5);
   CHECK(running.get().value() == "3000");
   CHECK(queued1.get().value() == "10");
   CHECK(queued2.get().value() == "20");
+  CHECK(shared.get().value() == "second");
+  CHECK(last.get().value() == "third");
 }
 
 TEST_CASE("with no workers every task is refused busy, and retry waits for a worker") {
