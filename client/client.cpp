@@ -112,4 +112,32 @@ common::status_reply_msg client::status(bool with_workers) {
   return reply.get();
 }
 
+// Every broker is asked at once; each has connect_timeout from now to answer.
+std::vector<client::broker_status> client::status_each(bool with_workers) {
+  if (session_->on_io_thread()) throw usage_error("client::status_each would block the client's own I/O thread");
+  session* s = session_.get();
+  std::vector<std::future<common::status_reply_msg>> replies;
+  for (std::size_t b = 0; b < s->endpoints_.size(); ++b) {
+    auto waiter = std::make_shared<std::promise<common::status_reply_msg>>();
+    replies.push_back(waiter->get_future());
+    s->post([s, waiter, with_workers, b] { s->ask_status(waiter, with_workers, b); });
+  }
+  const auto until = std::chrono::steady_clock::now() + s->opts_.connect_timeout;
+  std::vector<broker_status> out;
+  for (std::size_t b = 0; b < replies.size(); ++b) {
+    broker_status one{s->endpoints_[b], std::nullopt, ""};
+    if (replies[b].wait_until(until) == std::future_status::ready) {
+      try {
+        one.status = replies[b].get();
+      } catch (const task_failed& e) {
+        one.error = e.what();
+      }
+    } else {
+      one.error = "the broker at " + s->endpoints_[b] + " did not answer; it may not be running, or the key may be wrong";
+    }
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
 }  // namespace argon

@@ -37,8 +37,31 @@ millis time_until(time_point now, time_point at) {
   return at <= now ? millis(0) : std::chrono::ceil<millis>(at - now);
 }
 
+// The endpoints the options name: brokers, else broker split at commas.
+std::vector<std::string> endpoints_of(const client_options& o) {
+  std::vector<std::string> out;
+  if (!o.brokers.empty()) {
+    for (const auto& b : o.brokers) out.push_back(normalize_endpoint(b));
+  } else {
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = o.broker.find(',', start);
+      out.push_back(normalize_endpoint(o.broker.substr(start, comma == std::string::npos ? comma : comma - start)));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), out[i]) != out.begin() + static_cast<std::ptrdiff_t>(i))
+      throw config_error("broker " + out[i] + " is given twice");
+  if (out.size() > client::session::max_brokers)
+    throw config_error(fmt::format("at most {} brokers, not {}", client::session::max_brokers, out.size()));
+  return out;
+}
+
 void check_options(const client_options& o) {
-  if (o.broker.empty()) throw config_error("give the broker's endpoint, tcp://host:port");
+  if (o.broker.empty() && o.brokers.empty()) throw config_error("give the broker's endpoint, tcp://host:port");
+  for (const auto& b : o.brokers)
+    if (b.empty()) throw config_error("an empty broker endpoint; give tcp://host:port");
   if (!o.insecure && !o.keyfile) throw config_error("give a keyfile, or choose insecure to run without encryption");
   if (o.heartbeat.count() <= 0) throw config_error("the heartbeat interval must be at least 1 ms");
   if (o.liveness == 0) throw config_error("liveness must be at least 1 heartbeat");
@@ -50,31 +73,40 @@ void check_options(const client_options& o) {
 client::session::session(client_options opts) : opts_(std::move(opts)) {
   check_options(opts_);
   if (sodium_init() < 0) throw config_error("libsodium could not be initialised");
-  endpoint_ = normalize_endpoint(opts_.broker);
+  endpoints_ = endpoints_of(opts_);
+  endpoint_ = endpoints_.front();
   id_prefix_ = random_hex(4);
   rng_.seed(randombytes_random());
   wake_ = std::make_unique<async_wake>(loop_.get(), [this] { take_inbox(); });
-  link_events events{
-      [this](message& m) { on_message(m); },
-      [this](std::uint64_t older_than) { on_contact(older_than); },
-      [this] { on_lost(); },
-  };
-  link_ = std::make_unique<broker_link>(loop_.get(), make_link_settings(), std::move(events), clock_);
+  const std::string routing_id = "c-" + random_hex(6);  // stable for this client object, across reconnects and brokers
+  std::optional<role_keys> keys;
+  if (opts_.keyfile) keys = load_keys(*opts_.keyfile);  // once: a passphrase keyfile costs a key derivation
+  brokers_.resize(endpoints_.size());
+  for (std::size_t b = 0; b < endpoints_.size(); ++b) {
+    link_events events{
+        [this, b](message& m) { on_message(b, m); },
+        [this, b](std::uint64_t older_than) { on_contact(b, older_than); },
+        [this, b] { on_lost(b); },
+    };
+    brokers_[b].link = std::make_unique<broker_link>(loop_.get(), make_link_settings(endpoints_[b], routing_id, keys),
+                                                   std::move(events), clock_);
+  }
   io_ = std::thread([this] { loop_.run(); });
 }
 
 client::session::~session() {
   post([this] { shut_down(); });
   io_.join();
-  link_.reset();
+  brokers_.clear();
   wake_.reset();
 }
 
-link_settings client::session::make_link_settings() {
+link_settings client::session::make_link_settings(const std::string& endpoint, const std::string& routing_id,
+                                                  const std::optional<common::role_keys>& keys) {
   link_settings s;
-  s.endpoint = endpoint_;
-  s.routing_id = "c-" + random_hex(6);  // stable for this client object, across reconnects
-  if (opts_.keyfile) s.keys = load_keys(*opts_.keyfile);
+  s.endpoint = endpoint;
+  s.routing_id = routing_id;
+  s.keys = keys;
   s.keepalive = keepalive_settings{opts_.heartbeat, opts_.liveness, opts_.connect_timeout, opts_.reconnect_timeout};
   return s;
 }
@@ -127,7 +159,8 @@ void client::session::arm_timeout(pending_task& t) {
   std::string id = t.id;
   auto limit = t.opts.timeout;
   t.timeout_timer = std::make_unique<timer>(loop_.get(), [this, id, limit] {
-    (void)link_->send(cancel_msg{id});
+    if (auto it = tasks_.find(id); it != tasks_.end() && it->second->placed)
+      (void)brokers_[it->second->broker].link->send(cancel_msg{id});
     finish(id, result::failure(id, "timeout", "no result within " + seconds_text(limit)));
   });
   t.timeout_timer->start(time_until(clock_.now(), t.submitted_at + limit + timeout_grace));
@@ -136,7 +169,7 @@ void client::session::arm_timeout(pending_task& t) {
 // Out of contact with the broker, a task fails as unreachable at the deadline
 // the link gives for it; in contact, it has none (the broker owes an outcome).
 void client::session::arm_give_up(pending_task& t) {
-  const std::optional<time_point> at = link_->health().give_up_at(t.submitted_at);
+  const std::optional<time_point> at = give_up_at(t);
   if (!at) {
     if (t.give_up_timer) t.give_up_timer->stop();
     return;
@@ -145,27 +178,66 @@ void client::session::arm_give_up(pending_task& t) {
     std::string id = t.id;
     t.give_up_timer = std::make_unique<timer>(loop_.get(), [this, id] {
       const auto it = tasks_.find(id);
-      const auto due = it == tasks_.end() ? std::nullopt : link_->health().give_up_at(it->second->submitted_at);
+      const auto due = it == tasks_.end() ? std::nullopt : give_up_at(*it->second);
       if (due) give_up_due(*due);
     });
   }
   t.give_up_timer->start(time_until(clock_.now(), *at));
 }
 
-// Sends (or resends) a task under its own id. While the broker is lost the task
-// is held instead: resend_unfinished sends it when the broker answers again.
+// A task is placed at one broker at a time, and counts in its assigned tasks.
+void client::session::place(pending_task& t, std::size_t b) {
+  unplace(t);
+  t.broker = b;
+  t.placed = true;
+  if (++brokers_[b].assigned == 1) update_idle();
+}
+
+void client::session::unplace(pending_task& t) {
+  if (!t.placed) return;
+  t.placed = false;
+  if (--brokers_[t.broker].assigned == 0) update_idle();
+}
+
+bool client::session::any_in_contact() const {
+  return std::any_of(brokers_.begin(), brokers_.end(), [](const broker_conn& c) { return c.link->health().in_contact(); });
+}
+
+// Where a task goes next: a broker in contact that has not refused it since it
+// last backed off, with the fewest of this client's tasks (the first such on a
+// tie); else one that has not been given up for lost, the same way; else the
+// one it is placed at (or the first), where it waits while every broker is lost.
+std::size_t client::session::pick_broker(const pending_task& t) const {
+  std::size_t best = npos;
+  for (int pass = 0; pass < 2 && best == npos; ++pass)
+    for (std::size_t b = 0; b < brokers_.size(); ++b) {
+      const keepalive& h = brokers_[b].link->health();
+      const bool usable = pass == 0 ? h.in_contact() : h.state() != link_state::lost;
+      if (!usable || (t.refused_by >> b & 1u)) continue;
+      if (best == npos || brokers_[b].assigned < brokers_[best].assigned) best = b;
+    }
+  if (best != npos) return best;
+  return t.placed ? t.broker : 0;
+}
+
+// Sends (or resends) a task under its own id, to the broker pick_broker gives
+// unless it is placed already at one that is not lost. While that broker is
+// lost the task is held instead: resend_unfinished sends it when a broker
+// answers again.
 void client::session::send_submit(pending_task& t) {
   if (t.state == pending_state::backing_off) backing_off_.erase(room_order(t));
   t.state = pending_state::awaiting_outcome;
   t.sent_on = 0;
-  if (link_->lost()) return;
+  if (!t.placed || brokers_[t.broker].link->lost()) place(t, pick_broker(t));
+  broker_link& link = *brokers_[t.broker].link;
+  if (link.lost()) return;
   zmq::message_t payload;
   payload.copy(t.payload);  // shares the buffer; the original stays for retries
   submit_msg m{t.id, t.name, t.opts.pri, remaining_timeout_ms(t), t.opts.max_attempts, t.argv};
-  t.sent_on = link_->generation();
-  if (link_->send(m, &payload) != send_status::sent)
-    finish(t.id, result::failure(t.id, "unreachable",
-                                  "the outgoing queue to the broker at " + endpoint_ + " is full: the broker is not reading"));
+  t.sent_on = link.generation();
+  if (link.send(m, &payload) != send_status::sent)
+    finish(t.id, result::failure(t.id, "unreachable", "the outgoing queue to the broker at " + link.endpoint() +
+                                                          " is full: the broker is not reading"));
 }
 
 // The broker counts a task's timeout from when it accepts the task; the caller
@@ -177,21 +249,27 @@ std::uint32_t client::session::remaining_timeout_ms(const pending_task& t) const
   return static_cast<std::uint32_t>(std::clamp<long long>(left, 1, std::numeric_limits<std::uint32_t>::max()));
 }
 
-void client::session::ask_status(status_waiter w, bool with_workers) {
+void client::session::ask_status(status_waiter w, bool with_workers, std::size_t b) {
   if (closing_) return w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client is shutting down")));
-  if (status_waiters_.empty()) status_workers_ = false;
-  status_workers_ = status_workers_ || with_workers;
-  status_waiters_.push_back(std::move(w));
+  if (b == npos) {
+    const auto contact = std::find_if(brokers_.begin(), brokers_.end(), [](const broker_conn& c) { return c.link->health().in_contact(); });
+    b = contact == brokers_.end() ? 0 : static_cast<std::size_t>(contact - brokers_.begin());
+  }
+  broker_conn& c = brokers_[b];
+  if (c.status_waiters.empty()) c.status_workers = false;
+  c.status_workers = c.status_workers || with_workers;
+  c.status_waiters.push_back(std::move(w));
   update_idle();
-  send_status_request();
+  send_status_request(b);
 }
 
 // Any STATUS_REPLY is a fresh snapshot, so a resent request can serve any waiter;
 // while one waiter wants the worker list, every request asks for it.
-void client::session::send_status_request() {
-  if (link_->lost()) return;
-  status_sent_on_ = link_->generation();
-  (void)link_->send(status_msg{status_workers_});
+void client::session::send_status_request(std::size_t b) {
+  broker_conn& c = brokers_[b];
+  if (c.link->lost()) return;
+  c.status_sent_on = c.link->generation();
+  (void)c.link->send(status_msg{c.status_workers});
 }
 
 // Every task whose deadline out of contact is at or before `deadline` fails
@@ -202,30 +280,58 @@ void client::session::give_up_due(time_point deadline) {
   if (closing_) return;
   std::vector<std::string> due;
   for (auto& [id, t] : tasks_)
-    if (auto at = link_->health().give_up_at(t->submitted_at); at && *at <= deadline) due.push_back(id);
+    if (auto at = give_up_at(*t); at && *at <= deadline) due.push_back(id);
   if (due.empty()) return;
   const std::string why = unreachable_reason();
   // Before any contact the result tells the caller; a broker lost after contact is worth a warning.
-  const auto level = link_->health().state() == link_state::connecting ? log::level::info : log::level::warn;
+  const bool never = std::all_of(brokers_.begin(), brokers_.end(),
+                                 [](const broker_conn& c) { return c.link->health().state() == link_state::connecting; });
+  const auto level = never ? log::level::info : log::level::warn;
   log::at(level, "{}: {} unfinished task{} fail as unreachable", why, due.size(), due.size() == 1 ? "" : "s");
   for (auto& id : due) finish(id, result::failure(id, "unreachable", why));
 }
 
+// When a task gives up: never while any broker is in contact; otherwise
+// when the last broker's deadline for it passes (each link's own: the
+// connect timeout before its first contact, the reconnect timeout once lost).
+std::optional<time_point> client::session::give_up_at(const pending_task& t) const {
+  std::optional<time_point> last;
+  for (const auto& c : brokers_) {
+    const auto at = c.link->health().give_up_at(t.submitted_at);
+    if (!at) return std::nullopt;  // in contact, or a broker that is waited for without end
+    last = last ? std::max(*last, *at) : *at;
+  }
+  return last;
+}
+
+// Why tasks fail as unreachable, naming each broker and how it stands.
 std::string client::session::unreachable_reason() const {
-  if (link_->health().state() == link_state::connecting)
-    return fmt::format("the broker at {} did not answer within {}; it may not be running, or the key may be wrong",
-                       endpoint_, seconds_text(opts_.connect_timeout));
-  const double silent = std::chrono::duration<double>(clock_.now() - link_->health().last_heard()).count();
-  return fmt::format("the broker at {} has not answered for {} s", endpoint_, std::lround(silent));
+  std::string out;
+  for (const auto& c : brokers_) {
+    const keepalive& h = c.link->health();
+    std::string one;
+    if (h.state() == link_state::connecting)
+      one = fmt::format("the broker at {} did not answer within {}", c.link->endpoint(), seconds_text(opts_.connect_timeout));
+    else
+      one = fmt::format("the broker at {} has not answered for {} s", c.link->endpoint(),
+                        std::lround(std::chrono::duration<double>(clock_.now() - h.last_heard()).count()));
+    out += out.empty() ? one : "; " + one;
+  }
+  const bool never = std::all_of(brokers_.begin(), brokers_.end(),
+                                 [](const broker_conn& c) { return c.link->health().state() == link_state::connecting; });
+  return never ? out + (brokers_.size() == 1 ? "; it may not be running, or the key may be wrong"
+                                             : "; they may not be running, or the key may be wrong")
+               : out;
 }
 
 // Contact with a broker instance: no task has a deadline out of contact any
-// more, and each that may not have reached this instance goes to it again.
-void client::session::on_contact(std::uint64_t resend_older_than) {
+// more, and each that may not have reached this instance goes to it again,
+// as do the tasks held at brokers out of contact.
+void client::session::on_contact(std::size_t b, std::uint64_t resend_older_than) {
   for (auto& [id, t] : tasks_)
     if (t->give_up_timer) t->give_up_timer->stop();
   fail_over_limit();
-  resend_unfinished(resend_older_than);
+  resend_unfinished(b, resend_older_than);
 }
 
 // Why a task's payload cannot be sent; "" when it can: over the client's own
@@ -233,12 +339,20 @@ void client::session::on_contact(std::uint64_t resend_older_than) {
 // over the broker's limit would not even be refused: ZeroMQ drops it with the
 // connection, so the client must not send it.
 std::string client::session::over_limit(const pending_task& t) const {
-  const std::uint64_t size = t.payload.size(), broker = link_->broker_max_payload();
+  const std::uint64_t size = t.payload.size(), broker = smallest_max_payload();
   if (size > opts_.max_payload)
     return fmt::format("payload of {} bytes is over the limit of {} bytes", size, opts_.max_payload);
   if (broker != 0 && size > broker)
     return fmt::format("payload of {} bytes is over the broker's limit of {} bytes (its --max-payload)", size, broker);
   return "";
+}
+
+// The smallest limit any broker has said (a task may go to any of them); 0: none said.
+std::uint64_t client::session::smallest_max_payload() const {
+  std::uint64_t least = 0;
+  for (const auto& c : brokers_)
+    if (const std::uint64_t said = c.link->broker_max_payload(); said != 0 && (least == 0 || said < least)) least = said;
+  return least;
 }
 
 // Tasks sent before the broker said its limit that are over it fail now: the
@@ -250,44 +364,80 @@ void client::session::fail_over_limit() {
   for (auto& [id, why] : over) finish(id, result::failure(id, "payload_too_large", why));
 }
 
-// The broker went silent: from now on every task has a deadline again.
-void client::session::on_lost() {
+// Broker b went silent. The tasks it owed go at once to another broker in
+// contact, if there is one; otherwise they wait for b (or any broker) to
+// answer, and from now on every task has a deadline again. Status requests
+// waiting on b wait for it.
+void client::session::on_lost(std::size_t b) {
+  if (any_in_contact()) {
+    std::vector<std::pair<std::uint64_t, std::string>> moved;
+    for (auto& [id, t] : tasks_)
+      if (t->placed && t->broker == b && t->state == pending_state::awaiting_outcome) moved.emplace_back(t->seq, id);
+    std::sort(moved.begin(), moved.end());
+    if (!moved.empty())
+      log::info("moving {} unfinished task{} from the lost broker at {} to the others", moved.size(),
+                moved.size() == 1 ? "" : "s", endpoints_[b]);
+    for (auto& [seq, id] : moved) {
+      auto it = tasks_.find(id);
+      if (it == tasks_.end()) continue;
+      unplace(*it->second);
+      send_submit(*it->second);
+    }
+    return;
+  }
   for (auto& [id, t] : tasks_) arm_give_up(*t);
 }
 
-// First contact, or the broker restarted or came back: it may never have had
-// a task sent on a socket older than older_than (or held), so each such
-// unfinished one goes again, oldest first. Those backing off go when their timer fires.
-void client::session::resend_unfinished(std::uint64_t older_than) {
+// First contact with broker b, or it restarted or came back: it may never have
+// had a task sent to it on a socket older than older_than (or held), so each
+// such unfinished one goes again, oldest first; so do the tasks held at brokers
+// that are not in contact, wherever pick_broker puts them now. Those backing
+// off go when their timer fires.
+void client::session::resend_unfinished(std::size_t b, std::uint64_t older_than) {
   std::vector<const pending_task*> todo;
-  for (auto& [id, t] : tasks_)
-    if (t->state == pending_state::awaiting_outcome && t->sent_on < older_than) todo.push_back(t.get());
-  std::sort(todo.begin(), todo.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
+  for (auto& [id, t] : tasks_) {
+    if (t->state != pending_state::awaiting_outcome) continue;
+    const bool here = t->placed && t->broker == b;
+    const bool stranded = !t->placed || (!here && !brokers_[t->broker].link->health().in_contact());
+    if ((here && t->sent_on < older_than) || stranded) todo.push_back(t.get());
+  }
+  std::sort(todo.begin(), todo.end(), [](auto* x, auto* y) { return x->seq < y->seq; });
   std::vector<std::string> ids;
   for (auto* t : todo) ids.push_back(t->id);
   log::debug("resubmitting {} unfinished tasks", ids.size());
   for (auto& id : ids) {
     auto it = tasks_.find(id);  // an earlier send may have finished it
-    if (it != tasks_.end()) send_submit(*it->second);
+    if (it == tasks_.end()) continue;
+    pending_task& t = *it->second;
+    if (!t.placed || t.broker != b) unplace(t);
+    send_submit(t);
   }
-  if (status_sent_on_ >= older_than) return;
-  for (std::size_t i = 0; i < status_waiters_.size(); ++i) send_status_request();
+  broker_conn& c = brokers_[b];
+  if (c.status_sent_on >= older_than) return;
+  for (std::size_t i = 0; i < c.status_waiters.size(); ++i) send_status_request(b);
 }
 
-void client::session::on_message(message& m) {
-  if (auto* r = std::get_if<result_msg>(&m.content)) {
-    finish(r->id, result::success(r->id, m.payload.to_string()));
-    return on_room();
-  }
-  if (auto* f = std::get_if<failed_msg>(&m.content)) {
-    finish(f->id, result::failure(f->id, f->kind, f->message));
-    return on_room();
-  }
-  if (auto* b = std::get_if<busy_msg>(&m.content)) return on_busy(*b);
+void client::session::on_message(std::size_t b, message& m) {
+  if (auto* r = std::get_if<result_msg>(&m.content)) return on_outcome(b, r->id, result::success(r->id, m.payload.to_string()));
+  if (auto* f = std::get_if<failed_msg>(&m.content)) return on_outcome(b, f->id, result::failure(f->id, f->kind, f->message));
+  if (auto* bm = std::get_if<busy_msg>(&m.content)) return on_busy(b, *bm);
   if (auto* p = std::get_if<progress_msg>(&m.content)) return on_progress(*p);
-  if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(*s);
-  if (auto* e = std::get_if<error_msg>(&m.content)) return log::warn("broker reported {}: {}", e->kind, e->message);
-  log::warn("unexpected {} from the broker", command_name(command_of(m.content)));
+  if (auto* s = std::get_if<status_reply_msg>(&m.content)) return on_status_reply(b, *s);
+  if (auto* e = std::get_if<error_msg>(&m.content))
+    return log::warn("broker at {} reported {}: {}", endpoints_[b], e->kind, e->message);
+  log::warn("unexpected {} from the broker at {}", command_name(command_of(m.content)), endpoints_[b]);
+}
+
+// The first outcome of a task is the caller's. A copy of it that went to another
+// broker (the task moved when b was lost) is cancelled there, so it need not run.
+// Either way an outcome means b has room for one more task.
+void client::session::on_outcome(std::size_t b, const std::string& id, result r) {
+  if (auto it = tasks_.find(id); it != tasks_.end() && it->second->placed && it->second->broker != b) {
+    broker_link& other = *brokers_[it->second->broker].link;
+    if (!other.lost()) (void)other.send(cancel_msg{id});
+  }
+  finish(id, std::move(r));
+  on_room(b);
 }
 
 // Progress is advisory: for a task already finished, or without a callback, it is dropped.
@@ -301,18 +451,30 @@ void client::session::on_progress(const progress_msg& p) {
   }
 }
 
-void client::session::on_status_reply(const status_reply_msg& s) {
-  if (status_waiters_.empty()) return;  // an answer to a resent request
-  status_waiters_.front()->set_value(s);
-  status_waiters_.pop_front();
+void client::session::on_status_reply(std::size_t b, const status_reply_msg& s) {
+  broker_conn& c = brokers_[b];
+  if (c.status_waiters.empty()) return;  // an answer to a resent request
+  c.status_waiters.front()->set_value(s);
+  c.status_waiters.pop_front();
   update_idle();
 }
 
-void client::session::on_busy(const busy_msg& b) {
-  auto it = tasks_.find(b.id);
+void client::session::on_busy(std::size_t from, const busy_msg& bm) {
+  auto it = tasks_.find(bm.id);
   if (it == tasks_.end()) return;
   pending_task& t = *it->second;
-  if (t.state == pending_state::backing_off) return log::debug("task {}: BUSY for a copy sent earlier, ignored", t.id);
+  if (t.state == pending_state::backing_off || !t.placed || t.broker != from)
+    return log::debug("task {}: BUSY for a copy sent earlier, ignored", t.id);
+  const busy_msg& b = bm;
+  // Another broker that has not refused it may have room: it goes there first.
+  t.refused_by |= 1u << from;
+  if (const std::size_t other = pick_broker(t); other != from && !(t.refused_by >> other & 1u) &&
+                                                 !brokers_[other].link->lost()) {
+    log::debug("task {} busy at {} ({}); trying the broker at {}", t.id, endpoints_[from], b.reason, endpoints_[other]);
+    place(t, other);
+    return send_submit(t);
+  }
+  t.refused_by = 0;
   const retry_policy& p = opts_.retry;
   const bool retry = t.opts.retry.value_or(p.enabled);
   const bool in_time = p.deadline.count() == 0 || clock_.now() - t.submitted_at < p.deadline;
@@ -334,6 +496,7 @@ void client::session::wait_for_room(pending_task& t, millis delay) {
   if (!t.retry_timer)
     t.retry_timer = std::make_unique<timer>(loop_.get(), [this, target] {
       target->sent_for_room = false;
+      unplace(*target);  // the retry goes wherever there is most room now
       send_submit(*target);
     });
   t.retry_timer->start(delay);
@@ -342,11 +505,12 @@ void client::session::wait_for_room(pending_task& t, millis delay) {
 // An outcome left the broker, so it has room for one task: the first one
 // waiting for room (the highest lane, then the oldest) goes now instead of
 // when its timer fires.
-void client::session::on_room() {
-  if (backing_off_.empty() || link_->lost()) return;
+void client::session::on_room(std::size_t b) {
+  if (backing_off_.empty() || brokers_[b].link->lost()) return;
   pending_task& t = *backing_off_.begin()->second;
   t.retry_timer->stop();
   t.sent_for_room = true;
+  place(t, b);  // the room is at the broker whose outcome this was
   send_submit(t);
 }
 
@@ -358,22 +522,26 @@ void client::session::finish(const std::string& id, result r) {
   }
   std::unique_ptr<pending_task> t = std::move(it->second);
   tasks_.erase(it);
-  update_idle();
+  unplace(*t);
   if (t->state == pending_state::backing_off) backing_off_.erase(room_order(*t));
   t->on_done(std::move(r));
 }
 
-// With nothing outstanding the link stops pinging a broker it is in contact with.
-void client::session::update_idle() { link_->set_idle(tasks_.empty() && status_waiters_.empty()); }
+// With nothing outstanding there, a link stops pinging a broker it is in contact with.
+void client::session::update_idle() {
+  for (auto& c : brokers_) c.link->set_idle(c.assigned == 0 && c.status_waiters.empty());
+}
 
 void client::session::shut_down() {
   closing_ = true;
   std::vector<std::string> ids;
   for (auto& [id, t] : tasks_) ids.push_back(id);
   for (auto& id : ids) finish(id, result::failure(id, "cancelled", "the client was destroyed before the task finished"));
-  for (auto& w : status_waiters_) w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client was destroyed")));
-  status_waiters_.clear();
-  link_->stop();
+  for (auto& c : brokers_) {
+    for (auto& w : c.status_waiters) w->set_exception(std::make_exception_ptr(task_failed("cancelled", "the client was destroyed")));
+    c.status_waiters.clear();
+    c.link->stop();
+  }
   loop_.stop();
 }
 

@@ -24,7 +24,17 @@
 // (same routing id and keys) 1 s, 2 s, 4 s ... apart, at most 32 s, and
 // resubmits them once the broker answers; tasks still unfinished
 // reconnect_timeout after the loss fail as unreachable. A duplicate outcome
-// for a task already finished is dropped. Progress that a worker reports
+// for a task already finished is dropped.
+//
+// With several brokers (client_options::brokers, or a comma-separated
+// broker) the client keeps a link to each. A new task goes to the broker in
+// contact with the fewest of this client's tasks outstanding. When a broker
+// is lost (liveness x heartbeat of silence), its unfinished tasks are
+// submitted again to another broker in contact at once, under the same ids;
+// a BUSY from one broker sends the task to another before backing off. The
+// first outcome is the caller's and later ones are dropped, so a task whose
+// broker died while it ran may run twice, but is reported once. A task fails
+// as unreachable only when no broker has answered within the timeouts. Progress that a worker reports
 // for a task reaches submit_options::on_progress; it is advisory (it may be
 // coalesced or lost) and never arrives after the task's outcome.
 #pragma once
@@ -58,7 +68,9 @@ std::chrono::milliseconds busy_backoff(const retry_policy& p, std::uint32_t n, s
                                        double unit_random);
 
 struct client_options {
-  std::string broker;                              // "tcp://host:port" or "host:port"
+  std::string broker;                              // "tcp://host:port" or "host:port"; several comma-separated, as brokers
+  std::vector<std::string> brokers;                // several brokers (at most 16), used instead of broker when not empty:
+                                                   // each task goes to one, and moves when that one is lost (see above)
   std::optional<std::string> keyfile;              // shared keyfile; required unless insecure
   bool insecure = false;                           // plaintext, only when asked for
   retry_policy retry;                              // busy handling
@@ -153,8 +165,18 @@ class client {
             std::function<void(result)> on_done);
   // The broker's status, with one entry per worker when with_workers is set; throws
   // task_failed("unreachable", ...) if it does not answer in time, and usage_error,
-  // as call() does, when called from the I/O thread.
+  // as call() does, when called from the I/O thread. With several brokers, the
+  // first one in contact answers (the first one given, if none is yet).
   common::status_reply_msg status(bool with_workers = false);
+  // One broker's status, for each broker in the order given: its endpoint,
+  // and its snapshot or why there is none (it did not answer within
+  // connect_timeout). Throws usage_error from the I/O thread.
+  struct broker_status {
+    std::string endpoint;                            // normalised, tcp://host:port
+    std::optional<common::status_reply_msg> status;  // empty when it did not answer
+    std::string error;                               // why it is empty
+  };
+  std::vector<broker_status> status_each(bool with_workers = false);
 
   struct session;
 

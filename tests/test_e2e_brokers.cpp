@@ -1,0 +1,135 @@
+// End to end: clients with several brokers (client_options::brokers). Each
+// broker here has its own workers. When one broker is killed, the tasks it
+// owed move to another broker within about liveness x heartbeat, and every
+// task still ends with exactly one outcome at its client: a broker that
+// never comes back, and one killed and restarted every 3-5 s for 30 s.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "argon/client.hpp"
+#include "process.hpp"
+#include "system.hpp"
+#include "windowed_client.hpp"
+
+using namespace argon;
+using namespace argon::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
+constexpr auto heartbeat = 200ms;
+constexpr int liveness = 3;
+constexpr auto run_time = 100ms;  // each task sleeps this long
+
+system_options one_broker() { return {.secure = false, .workers = 0, .broker_args = fast_beats}; }
+
+// A client of every broker given, with the same fast heartbeat as the brokers.
+client_options brokers_of(const std::vector<argon_system*>& systems) {
+  client_options o;
+  for (auto* s : systems) o.brokers.push_back(s->endpoint);
+  o.insecure = true;
+  o.heartbeat = heartbeat;
+  o.liveness = liveness;
+  return o;
+}
+
+windowed_client::planner sleeps() {
+  return [](std::size_t) {
+    planned_task t{"sleep", std::to_string(run_time.count()), {}, std::to_string(run_time.count())};
+    t.opts.max_attempts = 5;  // a task can be on a broker that dies with it more than once
+    return t;
+  };
+}
+
+// Fails the test for each fault of the delivery guarantee, and for any
+// outcome but a result: with another broker always up, nothing may fail.
+void check(windowed_client& c, int number) {
+  auto faults = c.faults();
+  for (const auto& [kind, n] : c.kinds())
+    if (kind != "done") faults["an outcome other than a result: " + kind].push_back(std::to_string(n));
+  for (const auto& [sort, list] : faults) {
+    for (std::size_t i = 0; i < list.size() && i < 5; ++i) FAIL_CHECK("client ", number, ": ", sort, ": ", list[i]);
+    FAIL_CHECK("client ", number, ": ", list.size(), " of ", c.records().size(), " tasks: ", sort);
+  }
+}
+
+std::chrono::milliseconds longest_wait(windowed_client& c) {
+  std::chrono::milliseconds most{0};
+  for (const auto& r : c.records()) most = std::max(most, std::chrono::duration_cast<std::chrono::milliseconds>(r.ended - r.submitted));
+  return most;
+}
+
+bool wait_drained(std::vector<std::unique_ptr<windowed_client>>& clients, std::chrono::seconds limit) {
+  const auto end = steady::now() + limit;
+  for (auto& c : clients) {
+    c->stop_feeding();
+    while (!c->drained() && steady::now() < end) std::this_thread::sleep_for(20ms);
+    if (!c->drained()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_SUITE("e2e") {
+TEST_CASE("a broker that never comes back: its clients' tasks complete on the other, each once") {
+  argon_system a(one_broker()), b(one_broker());
+  a.add_worker(4, fast_beats);
+  b.add_worker(4, fast_beats);
+  REQUIRE(a.wait_for_slots(4));
+  REQUIRE(b.wait_for_slots(4));
+  std::vector<std::unique_ptr<windowed_client>> clients;
+  clients.push_back(std::make_unique<windowed_client>(brokers_of({&a, &b}), 8, sleeps()));
+  std::this_thread::sleep_for(1s);
+  const auto status = nlohmann::json::parse(a.status_json());
+  CHECK(status["busy_slots"].get<int>() > 0);  // the first broker had tasks when it died
+  REQUIRE(a.broker->stop(SIGKILL, 5s) != 0);
+  std::this_thread::sleep_for(3s);
+  REQUIRE(wait_drained(clients, 20s));
+  check(*clients[0], 0);
+  const auto most = longest_wait(*clients[0]);
+  MESSAGE(clients[0]->records().size() << " tasks; the longest took " << most.count() << " ms");
+  CHECK(most < liveness * heartbeat + 2 * heartbeat + 2 * run_time + 1s);  // moved, not waiting for the dead broker
+}
+
+TEST_CASE("three brokers, one killed and restarted every 3-5 s for 30 s: every task has exactly one outcome, none unreachable") {
+  argon_system b0(one_broker()), b1(one_broker()), b2(one_broker());
+  std::vector<argon_system*> systems{&b0, &b1, &b2};
+  for (auto* s : systems) {
+    s->add_worker(8, fast_beats);
+    REQUIRE(s->wait_for_slots(8));
+  }
+  std::vector<std::unique_ptr<windowed_client>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<windowed_client>(brokers_of(systems), 16, sleeps()));
+  std::mt19937 rng(7);
+  int restarts = 0;
+  const auto end = steady::now() + 30s;
+  while (steady::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(3000, 5000)(rng)));
+    systems[std::uniform_int_distribution<std::size_t>(0, 2)(rng)]->restart_broker(SIGKILL);
+    ++restarts;
+  }
+  REQUIRE(wait_drained(clients, 30s));
+  std::size_t tasks = 0;
+  std::chrono::milliseconds most{0};
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    check(*clients[i], static_cast<int>(i));
+    tasks += clients[i]->records().size();
+    most = std::max(most, longest_wait(*clients[i]));
+  }
+  MESSAGE(tasks << " tasks through " << restarts << " broker restarts; the longest took " << most.count() << " ms");
+  CHECK(tasks > 1000);
+  // A task on a killed broker waits for the loss to be noticed, then runs elsewhere:
+  // far less than the 3-5 s until that broker is back.
+  CHECK(most < liveness * heartbeat + 2 * heartbeat + 2 * run_time + 1s);
+}
+}
