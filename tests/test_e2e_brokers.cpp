@@ -133,3 +133,36 @@ TEST_CASE("three brokers, one killed and restarted every 3-5 s for 30 s: every t
   CHECK(most < liveness * heartbeat + 2 * heartbeat + 2 * run_time + 1s);
 }
 }
+
+TEST_SUITE("e2e") {
+TEST_CASE("argon with several brokers: --broker repeated or ARGON_BROKER=A,B; status prints each and a total, exit 4 when one is down") {
+  argon_system a(one_broker()), b(one_broker());
+  a.add_worker(2, fast_beats);
+  b.add_worker(3, fast_beats);
+  REQUIRE(a.wait_for_slots(2));
+  REQUIRE(b.wait_for_slots(3));
+  auto both = run({exe("ARGON_CLI"), "status", "--insecure", "--broker", a.endpoint, "--broker", b.endpoint}, "", 30s);
+  REQUIRE(both.exit_code == 0);
+  auto j = nlohmann::json::parse(both.out);
+  REQUIRE(j["brokers"].size() == 2);
+  CHECK(j["brokers"][0]["endpoint"] == a.endpoint);
+  CHECK(j["brokers"][1]["status"]["slots"] == 3);
+  CHECK(j["total"]["slots"] == 5);
+  CHECK(j["total"]["workers"] == 2);
+  auto submitted = run({exe("ARGON_CLI"), "submit", "--insecure", "--broker", a.endpoint + "," + b.endpoint, "echo", "hi"}, "", 30s);
+  CHECK(submitted.exit_code == 0);
+  CHECK(submitted.out == "hi");
+  REQUIRE(a.broker->stop(SIGKILL, 5s) != 0);
+  auto one_down = run({"/usr/bin/env", "ARGON_BROKER=" + a.endpoint + "," + b.endpoint, exe("ARGON_CLI"), "status", "--insecure",
+                       "--connect-timeout", "1"}, "", 30s);
+  CHECK(one_down.exit_code == 4);
+  j = nlohmann::json::parse(one_down.out);
+  CHECK(j["brokers"][0]["error"].get<std::string>().find("did not answer") != std::string::npos);
+  CHECK(j["total"]["slots"] == 3);
+  // A task still runs: the broker that is down never answers, the other does.
+  auto moved = run({"/usr/bin/env", "ARGON_BROKER=" + a.endpoint + "," + b.endpoint, exe("ARGON_CLI"), "submit", "--insecure", "echo", "still"},
+                   "", 30s);
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.out == "still");
+}
+}

@@ -16,8 +16,12 @@
 namespace argon::cli {
 
 void add_connection_flags(CLI::App& cmd, connection_flags& f) {
-  cmd.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port (default $ARGON_BROKER, else 127.0.0.1:5555)")
-      ->envname("ARGON_BROKER");
+  cmd.add_option("--broker,-b", f.brokers,
+                 "Broker endpoint, tcp://host:port or host:port; repeat it (or separate with commas) for several brokers "
+                 "(default $ARGON_BROKER, else 127.0.0.1:5555)")
+      ->envname("ARGON_BROKER")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd.add_option("--key,-k", f.key, "Keyfile shared with the broker (default $ARGON_KEY)");
   cmd.add_flag("--insecure", f.insecure, "Talk to a broker that runs without encryption")->excludes("--key");
   cmd.add_option("--connect-timeout", f.connect_timeout, "Seconds to wait for the broker to answer (default 5)")
@@ -30,7 +34,8 @@ client_options to_options(const connection_flags& f) {
   common::log::set_level(f.verbose);
   const std::string key = common::broker_keyfile(f.key, f.insecure);
   client_options o;
-  o.broker = f.broker;
+  if (f.brokers.size() == 1) o.broker = f.brokers.front();
+  else o.brokers = f.brokers;
   if (!key.empty()) o.keyfile = key;
   o.insecure = f.insecure;
   o.connect_timeout = std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));

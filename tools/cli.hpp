@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "argon/client.hpp"
 #include "exit_code.hpp"
@@ -27,7 +28,8 @@ enum exit_code : int {
 
 // Flags every broker-facing subcommand shares.
 struct connection_flags {
-  std::string broker = "127.0.0.1:5555";  // --broker, else $ARGON_BROKER, else the broker's default bind on this host
+  std::vector<std::string> brokers{"127.0.0.1:5555"};  // --broker (repeatable, or comma-separated), else $ARGON_BROKER,
+                                                      // else the broker's default bind on this host
   std::string key;              // --key
   bool insecure = false;        // --insecure
   double connect_timeout = 5;   // --connect-timeout, seconds
