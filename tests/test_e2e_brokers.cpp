@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "argon/client.hpp"
+#include "event_log.hpp"
 #include "process.hpp"
 #include "system.hpp"
 #include "windowed_client.hpp"
@@ -164,5 +165,34 @@ TEST_CASE("argon with several brokers: --broker repeated or ARGON_BROKER=A,B; st
                    "", 30s);
   CHECK(moved.exit_code == 0);
   CHECK(moved.out == "still");
+}
+
+TEST_CASE("argon-monitor watches several brokers at once and labels each event with its broker") {
+  const std::string mon_a = monitor_endpoint(), mon_b = monitor_endpoint();
+  argon_system a({.secure = false, .workers = 0, .broker_args = {"--monitor", mon_a}});
+  argon_system b({.secure = false, .workers = 0, .broker_args = {"--monitor", mon_b}});
+  a.add_worker(1);
+  b.add_worker(1);
+  REQUIRE(a.wait_for_slots(1));
+  REQUIRE(b.wait_for_slots(1));
+  event_log log(a, mon_a + "," + mon_b, {"--json"}, "monitor.log");
+  auto stats_from = [&](const std::string& ep) {
+    return log.wait_for([&](const auto& evs) {
+      for (auto& e : evs)
+        if (e.value("event", "") == "stats" && e.value("broker", "") == ep) return true;
+      return false;
+    }, 10s);
+  };
+  REQUIRE(stats_from(mon_a));
+  REQUIRE(stats_from(mon_b));
+  REQUIRE(run(a.cli("submit", {"echo", "to-a"}), "", 30s).exit_code == 0);
+  REQUIRE(run(b.cli("submit", {"echo", "to-b"}), "", 30s).exit_code == 0);
+  CHECK(log.wait_for([&](const auto& evs) {
+    int a_done = 0, b_done = 0;
+    for (auto& e : evs)
+      if (e.value("event", "") == "task_done") (e.value("broker", "") == mon_a ? a_done : b_done) += 1;
+    return a_done == 1 && b_done == 1;
+  }, 10s));
+  for (auto& e : log.named("worker_joined")) CHECK((e.value("broker", "") == mon_a || e.value("broker", "") == mon_b));
 }
 }

@@ -65,8 +65,10 @@ nlohmann::json to_json(const mon::event& e) {
   return j;
 }
 
-std::string json_line(const mon::event& e) {
-  return to_json(e).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+std::string json_line(const mon::event& e, const std::string& broker) {
+  auto j = to_json(e);
+  if (!broker.empty()) j["broker"] = broker;
+  return j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 std::string plain_line(const mon::event& e) {

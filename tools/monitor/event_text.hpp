@@ -19,7 +19,8 @@ namespace argon::tools {
 [[nodiscard]] nlohmann::json to_json(const common::monitor::event& e);
 // to_json(e) as one line of ASCII JSON: nothing in it can steer a terminal, and a
 // byte that is not UTF-8 becomes U+FFFD (\ufffd), so the line always parses.
-[[nodiscard]] std::string json_line(const common::monitor::event& e);
+// broker: the endpoint it came from, as a "broker" key; "" for none (one broker).
+[[nodiscard]] std::string json_line(const common::monitor::event& e, const std::string& broker = "");
 // "2026-11-25T19:01:02.345Z task_done id=t-1 worker=3f2a run_ms=5.1"
 [[nodiscard]] std::string plain_line(const common::monitor::event& e);
 // "19:01:02.345 client c-3f2a…  → SUBMIT id=t-1 64 B" (local time)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "live_state.hpp"
 #include "sink.hpp"
@@ -12,17 +13,18 @@
 
 namespace argon::tools {
 
+// With several brokers the screen holds one block per broker, one under the other.
 class live_view final : public sink {
  public:
-  explicit live_view(std::string endpoint);
-  bool show(const common::monitor::event& e) override;
+  explicit live_view(std::vector<std::string> endpoints);
+  bool show(const common::monitor::event& e, std::size_t from) override;
   void tick(std::uint64_t now_ms, const std::string& notice) override;
   [[nodiscard]] int key_fd() const override { return term_.input_fd(); }
   bool on_keys() override;
 
  private:
-  std::string endpoint_;  // shown in the header
-  live_state state_;      // built from events
+  std::vector<std::string> endpoints_;  // shown in each block's header
+  std::vector<live_state> states_;      // built from each broker's events
   raw_terminal term_;     // the screen and keys
 };
 

@@ -23,27 +23,36 @@ std::string silence_notice(const std::string& endpoint, bool heard, std::uint64_
 
 }  // namespace
 
-int run_loop(subscriber& sub, sink& out, const std::string& endpoint, std::uint64_t quiet_ms) {
-  std::uint64_t last_heard = common::unix_ms(), next_tick = last_heard;
-  bool heard = false;
+int run_loop(const std::vector<source>& sources, sink& out, std::uint64_t quiet_ms) {
+  const std::size_t n = sources.size();
+  std::vector<std::uint64_t> last_heard(n, common::unix_ms());
+  std::vector<bool> heard(n, false);
+  std::uint64_t next_tick = common::unix_ms();
+  std::vector<zmq_pollitem_t> items(n + 1);
   while (!stop_requested) {
-    zmq_pollitem_t items[2] = {{sub.socket().handle(), 0, ZMQ_POLLIN, 0}, {nullptr, out.key_fd(), ZMQ_POLLIN, 0}};
+    for (std::size_t i = 0; i < n; ++i) items[i] = {sources[i].sub->socket().handle(), 0, ZMQ_POLLIN, 0};
+    items[n] = {nullptr, out.key_fd(), ZMQ_POLLIN, 0};
     const std::uint64_t now = common::unix_ms();
     const long wait = next_tick > now ? static_cast<long>(next_tick - now) : 0;
-    if (zmq_poll(items, out.key_fd() >= 0 ? 2 : 1, wait) < 0) {
+    if (zmq_poll(items.data(), static_cast<int>(out.key_fd() >= 0 ? n + 1 : n), wait) < 0) {
       if (zmq_errno() == EINTR) continue;
       throw zmq::error_t();
     }
-    while (auto e = sub.read()) {
-      if (!out.show(*e)) return 0;
-      if (!heard) next_tick = 0;  // draw the first state at once
-      heard = true;
-      last_heard = common::unix_ms();
-    }
-    if ((items[1].revents & ZMQ_POLLIN) && out.on_keys()) return 0;
+    for (std::size_t i = 0; i < n; ++i)
+      while (auto e = sources[i].sub->read()) {
+        if (!out.show(*e, i)) return 0;
+        if (!heard[i]) next_tick = 0;  // draw the first state at once
+        heard[i] = true;
+        last_heard[i] = common::unix_ms();
+      }
+    if ((items[n].revents & ZMQ_POLLIN) && out.on_keys()) return 0;
     const std::uint64_t after = common::unix_ms();
     if (after >= next_tick) {
-      out.tick(after, silence_notice(endpoint, heard, after - last_heard, quiet_ms));
+      std::string notice;
+      for (std::size_t i = 0; i < n; ++i)
+        if (auto one = silence_notice(sources[i].endpoint, heard[i], after - last_heard[i], quiet_ms); !one.empty())
+          notice += notice.empty() ? one : "; " + one;
+      out.tick(after, notice);
       next_tick = after + 1000;
     }
   }

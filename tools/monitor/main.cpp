@@ -1,4 +1,5 @@
-// argon-monitor: watches a broker's monitor stream (argon-broker --monitor).
+// argon-monitor: watches a broker's monitor stream (argon-broker --monitor),
+// or several brokers' at once (each event labelled with its broker).
 //
 // On a terminal it shows a live top-like view; with --json it prints one
 // JSON object per event; with --trace one readable line per protocol
@@ -25,7 +26,7 @@ using namespace argon;
 namespace mon = argon::common::monitor;
 
 struct flags {
-  std::string endpoint;             // --monitor
+  std::vector<std::string> endpoints;  // --monitor, one or more
   std::string key;                  // --key
   bool insecure = false;            // --insecure
   bool json = false;                // --json
@@ -35,8 +36,12 @@ struct flags {
 };
 
 void add_flags(CLI::App& app, flags& f) {
-  app.add_option("--monitor,-m", f.endpoint, "The broker's monitor endpoint (argon-broker --monitor), tcp://host:port or host:port")
-      ->required();
+  app.add_option("--monitor,-m", f.endpoints,
+                 "The broker's monitor endpoint (argon-broker --monitor), tcp://host:port or host:port; repeat it (or "
+                 "separate with commas) to watch several brokers: each event is labelled with its broker")
+      ->required()
+      ->delimiter(',')
+      ->allow_extra_args(false);
   app.add_option("--key,-k", f.key, "Keyfile shared with the broker (default $ARGON_KEY)");
   app.add_flag("--insecure", f.insecure, "Watch a broker that runs without encryption")->excludes("--key");
   app.add_flag("--json", f.json, "Print one JSON object per event");
@@ -82,16 +87,22 @@ void catch_signals() {
 
 int run(const flags& f) {
   const std::string key = common::broker_keyfile(f.key, f.insecure);
-  const std::string endpoint = common::normalize_endpoint(f.endpoint);
+  std::vector<std::string> endpoints;
+  for (const auto& e : f.endpoints) endpoints.push_back(common::normalize_endpoint(e));
   std::optional<common::role_keys> keys;
   if (!key.empty()) keys = common::load_keys(key);
   const bool live = !f.json && !f.trace && f.filter.empty() && isatty(STDOUT_FILENO);
   const std::uint32_t shown = live ? shown_kinds(flags{}) : shown_kinds(f);
-  tools::subscriber sub(endpoint, keys ? &*keys : nullptr, topics_for(shown));
+  std::vector<std::unique_ptr<tools::subscriber>> subs;
+  std::vector<tools::source> sources;
+  for (const auto& e : endpoints) {
+    subs.push_back(std::make_unique<tools::subscriber>(e, keys ? &*keys : nullptr, topics_for(shown)));
+    sources.push_back({subs.back().get(), e});
+  }
   std::unique_ptr<tools::sink> out;
-  if (live) out = std::make_unique<tools::live_view>(endpoint);
-  else out = std::make_unique<tools::printer>(f.json, shown);
-  return tools::run_loop(sub, *out, endpoint, static_cast<std::uint64_t>(f.quiet * 1000));
+  if (live) out = std::make_unique<tools::live_view>(endpoints);
+  else out = std::make_unique<tools::printer>(f.json, shown, endpoints.size() > 1 ? endpoints : std::vector<std::string>{});
+  return tools::run_loop(sources, *out, static_cast<std::uint64_t>(f.quiet * 1000));
 }
 
 }  // namespace

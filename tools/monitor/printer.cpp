@@ -6,12 +6,14 @@
 
 namespace argon::tools {
 
-bool printer::show(const common::monitor::event& e) {
+bool printer::show(const common::monitor::event& e, std::size_t from) {
   if (!((shown_ >> e.content.index()) & 1u)) return true;
+  const std::string* label = from < labels_.size() ? &labels_[from] : nullptr;
   std::string line;
-  if (json_) line = json_line(e);
+  if (json_) line = json_line(e, label ? *label : "");
   else if (const auto* t = std::get_if<common::monitor::trace>(&e.content)) line = trace_line(e, *t);
   else line = plain_line(e);
+  if (label && !json_) line = "[" + *label + "] " + line;
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
