@@ -5,6 +5,7 @@
 #   results      "SYSTEM WINDOW TASKS_PER_S", one line per run
 #   argon-lines  "SYSTEM WINDOW tasks_per_s=N p50_us=N p99_us=N", one per Argon run
 #   cpu, scale, mixed   the tables printed by bench/cpu.sh, scale.sh, mixed.sh
+#   priority     the Markdown tables printed by bench/priority.sh
 #   command      the command line that made them
 # Every figure is a median over the rounds of that run; nothing is carried
 # over from an earlier run.
@@ -25,7 +26,8 @@ latency() {
 }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 ms() { awk -v u="${1:-0}" 'BEGIN {printf "%.2f", u / 1000}'; }
-windows=$( [ -f "$in/results" ] && awk '{print $2}' "$in/results" | sort -n -u | tr '\n' ' ')
+# Empty when the run had no throughput part (ARGON_BENCH_PARTS): the page then holds the other sections only.
+windows=$(if [ -f "$in/results" ]; then awk '{print $2}' "$in/results" | sort -n -u | tr '\n' ' '; fi)
 
 machine() {
   local cpu mem os zmq
@@ -115,6 +117,13 @@ section() {  # section TITLE FILE COMMAND
   printf '```\n\n'
 }
 
+section_md() {  # section_md TITLE FILE COMMAND: FILE is Markdown already and goes in as it is
+  [ -s "$in/$2" ] || return 0
+  printf '## %s\n\n`%s`\n\n' "$1" "$3"
+  cat "$in/$2"
+  echo
+}
+
 {
   echo "# Benchmarks"
   echo
@@ -127,5 +136,6 @@ section() {  # section TITLE FILE COMMAND
   section "CPU time per task" cpu "bash bench/cpu.sh TASKS ROUNDS 64"
   section "Scale: many slots, many idle clients" scale "bash bench/scale.sh TASKS ROUNDS"
   section "Makespan of mixed task lengths" mixed "bash bench/mixed.sh"
+  section_md "Priorities and fairness" priority "bash bench/priority.sh"
 } > "$page"
 if [ -n "$windows" ] && [[ "$page" == *.md ]]; then chart "${page%.md}.png"; fi
