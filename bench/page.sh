@@ -5,7 +5,7 @@
 #   results      "SYSTEM WINDOW TASKS_PER_S", one line per run
 #   argon-lines  "SYSTEM WINDOW tasks_per_s=N p50_us=N p99_us=N", one per Argon run
 #   cpu, scale, mixed   the tables printed by bench/cpu.sh, scale.sh, mixed.sh
-#   priority     the Markdown tables printed by bench/priority.sh
+#   priority, brokers   the Markdown tables printed by bench/priority.sh, brokers.sh
 #   command      the command line that made them
 # Every figure is a median over the rounds of that run; nothing is carried
 # over from an earlier run.
@@ -137,5 +137,6 @@ section_md() {  # section_md TITLE FILE COMMAND: FILE is Markdown already and go
   section "Scale: many slots, many idle clients" scale "bash bench/scale.sh TASKS ROUNDS"
   section "Makespan of mixed task lengths" mixed "bash bench/mixed.sh"
   section_md "Priorities and fairness" priority "bash bench/priority.sh"
+  section_md "Several brokers" brokers "bash bench/brokers.sh TASKS ROUNDS"
 } > "$page"
 if [ -n "$windows" ] && [[ "$page" == *.md ]]; then chart "${page%.md}.png"; fi

@@ -16,15 +16,16 @@
 # bench/cpu.sh (CPU per task), bench/scale.sh (1,000 slots, 10,000 idle
 # clients), bench/mixed.sh (makespan of 10 ms-2 s tasks) and
 # bench/priority.sh (high-priority latency beside a low-priority flood, and
-# the shares of two equal clients), and bench/page.sh writes every table
-# into the page.
+# the shares of two equal clients) and bench/brokers.sh (one client through
+# one broker and through two), and bench/page.sh writes every table into the
+# page.
 # Usage: bench/run.sh [TASKS=20000] [ROUNDS=3] [WINDOWS="1 8 64 256"]
-#   ARGON_BENCH_PARTS="throughput cpu scale mixed priority"   which parts to run
+#   ARGON_BENCH_PARTS="throughput cpu scale mixed priority brokers"   which parts to run
 #   ARGON_BENCH_PAGE=docs/benchmarks.md                       where to write; empty: print only
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tasks=${1:-20000} rounds=${2:-3} windows=${3:-"1 8 64 256"}
-parts=${ARGON_BENCH_PARTS:-throughput cpu scale mixed priority}
+parts=${ARGON_BENCH_PARTS:-throughput cpu scale mixed priority brokers}
 page=${ARGON_BENCH_PAGE-$root/docs/benchmarks.md}
 baselines=${ARGON_BASELINES:-$root/../shared/bench/run_baselines.sh}
 build=${ARGON_BUILD:-$root/build}
@@ -84,6 +85,7 @@ fi
 [[ " $parts " == *" scale "* ]] && bash "$root/bench/scale.sh" "$tasks" "$rounds" > "$out/scale"
 [[ " $parts " == *" mixed "* ]] && bash "$root/bench/mixed.sh" > "$out/mixed"
 [[ " $parts " == *" priority "* ]] && bash "$root/bench/priority.sh" > "$out/priority"
+[[ " $parts " == *" brokers "* ]] && bash "$root/bench/brokers.sh" "$tasks" "$rounds" > "$out/brokers"
 
 printf '%s\n' "bash bench/run.sh $tasks $rounds \"$windows\"" > "$out/command"
 if [ -n "$page" ]; then
