@@ -16,6 +16,19 @@ capabilities names(std::vector<std::string> tasks) { return capabilities{std::mo
 submit_msg exec_submit(const std::string& id, std::vector<std::string> argv) {
   return submit_msg{id, exec_task, priority::normal, 0, 1, std::move(argv)};
 }
+// A queue of 20 and --lane-share low=50.
+broker::config low_share_config() {
+  broker::config cfg;
+  cfg.queue_limit = 20;
+  broker::parse_lane_share("low=50", cfg.lane_share_pct);
+  return cfg;
+}
+// Slots of worker W with these routing ids, all announced.
+std::vector<std::unique_ptr<slot_peer>> slot_peers(fixture& f, std::initializer_list<const char*> ids) {
+  std::vector<std::unique_ptr<slot_peer>> slots;
+  for (const char* id : ids) slots.push_back(std::make_unique<slot_peer>(f, "W", id));
+  return slots;
+}
 failed_msg failed_of(const std::optional<message>& m) {
   REQUIRE(m);
   REQUIRE(std::holds_alternative<failed_msg>(m->content));
@@ -66,13 +79,10 @@ TEST_CASE("a slot whose READY reserves lanes takes tasks of those lanes only, ho
 }
 
 TEST_CASE("--lane-share low=50: low tasks take at most half the slots, so a normal task starts at once") {
-  broker::config cfg;
-  cfg.queue_limit = 20;
-  broker::parse_lane_share("low=50", cfg.lane_share_pct);
+  broker::config cfg = low_share_config();
   fixture f(cfg);
   f.clk.advance(std::chrono::milliseconds(cfg.heartbeat_ms * (cfg.liveness + 1)));  // past the start-up window
-  std::vector<std::unique_ptr<slot_peer>> slots;
-  for (const char* id : {"s0", "s1", "s2", "s3"}) slots.push_back(std::make_unique<slot_peer>(f, "W", id));
+  auto slots = slot_peers(f, {"s0", "s1", "s2", "s3"});
   REQUIRE(f.wait_for_slots(4));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);
   for (const char* id : {"low-0", "low-1", "low-2", "low-3"}) c.send(role::client, submit(id, "echo", priority::low), "");
@@ -88,13 +98,9 @@ TEST_CASE("--lane-share low=50: low tasks take at most half the slots, so a norm
 // Aging moves a waiting task up a lane for its turn; which slots may take it
 // and which lane share it counts in stay those of the lane it was submitted in.
 TEST_CASE("aged low tasks never take a slot reserved for high, nor run past --lane-share") {
-  broker::config cfg;
-  cfg.queue_limit = 20;
-  broker::parse_lane_share("low=50", cfg.lane_share_pct);
-  fixture f(cfg);
-  f.clk.advance(std::chrono::milliseconds(cfg.heartbeat_ms * (cfg.liveness + 1)));  // past the start-up window
-  std::vector<std::unique_ptr<slot_peer>> slots;
-  for (const char* id : {"s0", "s1", "s2"}) slots.push_back(std::make_unique<slot_peer>(f, "W", id));
+  fixture f(low_share_config());
+  f.clk.advance(std::chrono::milliseconds(f.cfg.heartbeat_ms * (f.cfg.liveness + 1)));  // past the start-up window
+  auto slots = slot_peers(f, {"s0", "s1", "s2"});
   slot_peer urgent(f, "H", "h0", names({"echo"}), lane_bit(priority::high));
   REQUIRE(f.wait_for_slots(4));
   test::raw_peer c(f.b->endpoint(), nullptr, nullptr);

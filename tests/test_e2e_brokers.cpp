@@ -26,7 +26,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 constexpr auto heartbeat = 200ms;
 constexpr int liveness = 3;
 constexpr auto run_time = 100ms;  // each task sleeps this long

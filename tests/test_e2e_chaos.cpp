@@ -25,7 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
 
 int chaos_seconds() {

@@ -15,7 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
 nlohmann::json status(argon_system& sys) { return nlohmann::json::parse(sys.status_json()); }
 

@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
 // Every outcome the client delivered, by task index.
 struct tally {

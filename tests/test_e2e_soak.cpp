@@ -57,7 +57,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 constexpr int start_workers = 4;             // workers for echo and sleep, kept at this many
 constexpr int capacity = 4;                  // slots per worker
 constexpr int plugin_workers = 2;            // workers that also run wc (the example plugin), never killed or frozen

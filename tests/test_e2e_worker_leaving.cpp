@@ -33,7 +33,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
 
 client_options insecure_client(const argon_system& sys) {

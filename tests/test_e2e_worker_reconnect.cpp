@@ -29,7 +29,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
 
 // What the scripted broker has seen of the worker.
 struct seen {

@@ -59,4 +59,8 @@ class argon_system {
   int broker_starts_ = 0;          // brokers started so far, for log names
 };
 
+// Broker and worker flags for tests that kill or freeze peers: a 200 ms
+// heartbeat and a liveness of 3, so a loss is noticed within 0.6 s.
+inline const std::vector<std::string> fast_beats{"--heartbeat-ms", "200", "--liveness", "3"};
+
 }  // namespace argon::test
