@@ -93,7 +93,8 @@ void broker::handle(frames& f) {
 }
 
 bool broker::allowed(const peer& p, role from, command c) {
-  const bool control_cmd = c == command::hello || c == command::heartbeat || c == command::bye || c == command::progress;
+  const bool control_cmd = c == command::hello || c == command::heartbeat || c == command::bye || c == command::progress ||
+                           c == command::withdraw;
   const bool worker_cmd = c == command::ready || c == command::done || control_cmd;
   const bool client_cmd = c == command::submit || c == command::cancel || c == command::status || c == command::ping;
   if (!worker_cmd && !client_cmd)
@@ -126,6 +127,7 @@ void broker::route(const peer& p, message& m) {
     else if constexpr (std::is_same_v<T, hello_msg>) on_hello(p, b);
     else if constexpr (std::is_same_v<T, heartbeat_msg>) on_heartbeat(p, b);
     else if constexpr (std::is_same_v<T, bye_msg>) on_bye(p, b);
+    else if constexpr (std::is_same_v<T, withdraw_msg>) on_withdraw(p, b);
     else if constexpr (std::is_same_v<T, progress_msg>) on_progress(p, b);
   }, m.content);
 }

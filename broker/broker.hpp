@@ -106,6 +106,7 @@ class broker {
   void on_hello(const peer& p, const common::hello_msg& m);
   void on_heartbeat(const peer& p, const common::heartbeat_msg& m);
   void on_bye(const peer& p, const common::bye_msg& m);
+  void on_withdraw(const peer& p, const common::withdraw_msg& m);
   // The ERROR worker_leaving that tells an idle slot of a leaving worker it gets no task.
   static common::error_msg leaving_msg(const std::string& worker_id);
   bool speaks_for(const peer& p, const std::string& worker_id, common::command c);

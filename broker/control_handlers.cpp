@@ -63,6 +63,17 @@ void broker::on_bye(const peer& p, const bye_msg& m) {
   for (const std::string& slot_id : workers_.retire(m.worker_id)) out_.send(slot_id, leaving_msg(m.worker_id));
 }
 
+// An idle slot of this worker stops waiting for a task here: it is forgotten
+// (its next READY announces it again) and hears ERROR withdrawn. A slot that
+// is not idle (its TASK is on the way, or it runs one) or not known is left
+// alone: the worker asks again later if it still wants to.
+void broker::on_withdraw(const peer& p, const withdraw_msg& m) {
+  if (!speaks_for(p, m.worker_id, command::withdraw)) return;
+  if (!workers_.withdraw(m.worker_id, m.slot)) return log::debug("WITHDRAW of slot {} ignored: it is not waiting for a task", m.slot);
+  log::debug("worker {} withdrew slot {}", m.worker_id, m.slot);
+  out_.send(m.slot, error_msg{"withdrawn", "this slot's READY is withdrawn, as its worker asked: it gets no task until its next READY"});
+}
+
 error_msg broker::leaving_msg(const std::string& worker_id) {
   return {"worker_leaving", fmt::format("worker {} said BYE: this slot gets no more tasks", worker_id)};
 }

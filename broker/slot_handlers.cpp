@@ -47,6 +47,10 @@ void broker::on_done(const peer& p, done_msg& m, zmq::message_t& payload) {
   // says nothing of what the worker runs, so the slot is asked for a READY, which does.
   if (!s)
     return reply(p, error_msg{"unknown_slot", "this broker does not know this slot: say READY with what the worker runs"});
+  if (m.park) {  // its worker gives this capacity to another broker: the slot is forgotten until its next READY
+    workers_.remove(*s);
+    return reply(p, error_msg{"withdrawn", "this slot asked for no next task: it gets none until its next READY"});
+  }
   workers_.mark_ready(p.id, m.worker_id);
   workers_.touch(m.worker_id, clock_.now());
 }

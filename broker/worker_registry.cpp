@@ -159,6 +159,15 @@ std::vector<std::string> worker_registry::retire(std::string_view worker_id) {
   return gone;
 }
 
+bool worker_registry::withdraw(std::string_view worker_id, std::string_view routing_id) {
+  slot* s = find(routing_id);
+  if (!s || !s->worker || s->worker->id != worker_id) return false;
+  auto& ready = s->worker->ready;
+  if (std::find(ready.begin(), ready.end(), s) == ready.end()) return false;
+  remove(*s);
+  return true;
+}
+
 bool worker_registry::leaving(std::string_view worker_id) const {
   auto it = workers_.find(worker_id);
   return it != workers_.end() && it->second->leaving;

@@ -73,6 +73,9 @@ class worker_registry {
   [[nodiscard]] slot* find(std::string_view routing_id);
   // Records a slot (new or known) as ready under a worker id; returns it.
   slot& mark_ready(std::string_view routing_id, std::string_view worker_id);
+  // Forgets slot routing_id of worker_id if it is ready (idle); false, changing
+  // nothing, when it is unknown, another worker's, or not ready.
+  bool withdraw(std::string_view worker_id, std::string_view routing_id);
   // Offers each worker with a ready slot, best first, to pick (worker_record&) -> bool;
   // the first that picks has its best slot marked busy and returned. Null if
   // nobody picked. The task table then links the slot to its task.

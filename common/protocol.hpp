@@ -72,6 +72,7 @@ enum class command : std::uint8_t {
   heartbeat = 31,     // worker control <-> broker
   limits = 32,        // broker -> worker control
   bye = 35,           // worker control -> broker
+  withdraw = 36,      // worker control -> broker
 };
 
 // Task priority lanes, served high before normal before low.
@@ -317,6 +318,8 @@ struct done_msg {
   bool ok = true;         // false: the handler failed
   std::string error;      // handler's error text when !ok
   std::string kind;       // error kind when !ok, e.g. "not_allowed"; "" means "task_error"
+  bool park = false;      // the slot asks for no next task (its worker moves the capacity to another broker):
+                          // the broker answers ERROR withdrawn instead of counting it ready
   static constexpr command wire_command = command::done;
   static constexpr const char* wire_name = "DONE";
   template <class S, class V> static void each_field(S& s, V&& v) {
@@ -325,6 +328,7 @@ struct done_msg {
     v(field{"ok"}, s.ok);
     v(field{"error", max_header_bytes}, s.error);
     v(field{"kind", max_id_bytes}.optional(), s.kind);
+    v(field{"park"}.only_when_set(), s.park);
   }
 };
 
@@ -371,6 +375,21 @@ struct bye_msg {
   template <class S, class V> static void each_field(S& s, V&& v) { v(field{"worker_id", max_id_bytes}, s.worker_id); }
 };
 
+// A worker takes back an idle slot's READY (to offer it to another broker):
+// worker control -> broker. The broker answers on the slot itself, with
+// ERROR withdrawn, when the slot was waiting for a task; a slot whose TASK
+// is already on its way gets that TASK instead, so nothing is lost.
+struct withdraw_msg {
+  std::string worker_id;  // the slot's worker
+  std::string slot;       // the slot's routing id, as its READY came from
+  static constexpr command wire_command = command::withdraw;
+  static constexpr const char* wire_name = "WITHDRAW";
+  template <class S, class V> static void each_field(S& s, V&& v) {
+    v(field{"worker_id", max_id_bytes}, s.worker_id);
+    v(field{"slot", max_id_bytes}, s.slot);
+  }
+};
+
 // A running task's progress: worker control -> broker, and broker -> the
 // task's client. The broker forwards only progress of a task that the
 // sending worker runs.
@@ -390,7 +409,7 @@ struct progress_msg {
 // Any header, typed.
 using body = std::variant<submit_msg, cancel_msg, status_msg, ping_msg, result_msg, failed_msg,
                           busy_msg, status_reply_msg, pong_msg, error_msg, ready_msg, task_msg,
-                          done_msg, hello_msg, heartbeat_msg, limits_msg, bye_msg, progress_msg>;
+                          done_msg, hello_msg, heartbeat_msg, limits_msg, bye_msg, progress_msg, withdraw_msg>;
 
 // The command a body encodes as.
 command command_of(const body& b);

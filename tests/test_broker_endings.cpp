@@ -254,3 +254,42 @@ TEST_CASE("slots of a worker that never says HELLO are forgotten after the liven
   CHECK(f.b->snapshot().workers == 1);
 }
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("WITHDRAW: an idle slot is forgotten and told withdrawn; a busy one, another worker's or an unknown one is left alone") {
+  fixture f;
+  control_peer control(f, "W1");
+  control_peer other_control(f, "W2");
+  slot_peer first(f, "W1", "s1"), second(f, "W1", "s2");
+  REQUIRE(f.wait_for_slots(2));
+  raw_peer c(f.b->endpoint(), nullptr, nullptr);
+  c.send(role::client, submit("t1"), "");
+  REQUIRE(f.pump_until([&] { return f.b->snapshot().busy_slots == 1; }));
+  slot_peer theirs(f, "W2", "t1");
+  REQUIRE(f.wait_for_slots(3));
+  std::optional<bool> runs_first;  // which of the two got t1
+  REQUIRE(f.pump_until([&] {
+    if (read_frames(first.socket, socket_kind::req)) runs_first = true;
+    else if (read_frames(second.socket, socket_kind::req)) runs_first = false;
+    return runs_first.has_value();
+  }));
+  const bool first_runs = *runs_first;
+  slot_peer& waiting = first_runs ? second : first;
+  const std::string running_id = first_runs ? "s1" : "s2", waiting_id = first_runs ? "s2" : "s1";
+  control.send(withdraw_msg{"W1", running_id});  // its TASK is on the way: nothing happens
+  control.send(withdraw_msg{"W1", "t1"});        // another worker's slot: nothing happens
+  control.send(withdraw_msg{"W1", "no-such"});   // unknown: nothing happens
+  control.send(withdraw_msg{"W1", waiting_id});
+  auto told = waiting.task();
+  REQUIRE(told);
+  auto* e = std::get_if<error_msg>(&told->content);
+  REQUIRE(e);
+  CHECK(e->kind == "withdrawn");
+  CHECK(f.b->snapshot().slots == 2);  // the withdrawn slot is forgotten, the others stay
+  CHECK(f.b->snapshot().busy_slots == 1);
+  other_control.send(withdraw_msg{"W1", "s2"});  // a control channel speaking for another worker is refused
+  auto refused = other_control.next<error_msg>();
+  REQUIRE(refused);
+  CHECK(refused->kind == "not_allowed");
+}
+}

@@ -1,12 +1,20 @@
-// End to end: clients with several brokers (client_options::brokers). Each
-// broker here has its own workers. When one broker is killed, the tasks it
-// owed move to another broker within about liveness x heartbeat, and every
-// task still ends with exactly one outcome at its client: a broker that
-// never comes back, and one killed and restarted every 3-5 s for 30 s.
+// End to end: several brokers. Clients with several brokers
+// (client_options::brokers): when one broker is killed, the tasks it owed
+// move to another within about liveness x heartbeat, and every task still
+// ends with exactly one outcome at its client, with a broker that never
+// comes back and with one killed and restarted every 3-5 s for 30 s. The
+// CLI and the monitor with several brokers. A worker serving two brokers
+// never runs more than --capacity tasks at once, and its capacity moves to
+// the broker that has the work.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <csignal>
 #include <random>
 #include <thread>
@@ -193,5 +201,64 @@ TEST_CASE("argon-monitor watches several brokers at once and labels each event w
     return a_done == 1 && b_done == 1;
   }, 10s));
   for (auto& e : log.named("worker_joined")) CHECK((e.value("broker", "") == mon_a || e.value("broker", "") == mon_b));
+}
+
+// A program task that notes its start and end in a log, so the test can count how many ran at once.
+std::string recording_script(const argon_system& sys, const std::string& log) {
+  const std::string path = sys.dir.file("record.sh");
+  std::ofstream(path) << "#!/bin/sh\necho \"s $(date +%s%N)\" >> " << log << "\nsleep 0.2\necho \"e $(date +%s%N)\" >> " << log << "\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+// The most tasks that ran at once, from a log of "s NS" and "e NS" lines.
+int most_at_once(const std::string& log) {
+  std::vector<std::pair<long long, int>> marks;  // time, +1 start / -1 end
+  std::istringstream in(read_file(log));
+  for (std::string kind; in >> kind;) {
+    long long ns = 0;
+    in >> ns;
+    marks.emplace_back(ns, kind == "s" ? 1 : -1);
+  }
+  std::sort(marks.begin(), marks.end());  // at the same ns an end (-1) goes before a start
+  int now = 0, most = 0;
+  for (auto& [ns, d] : marks) most = std::max(most, now += d);
+  return most;
+}
+
+TEST_CASE("a worker serving two brokers never runs more than --capacity tasks at once, and its capacity goes where the work is") {
+  argon_system a(one_broker()), b(one_broker());
+  const std::string log = a.dir.file("runs.log");
+  a.add_worker(2, {"--broker", b.endpoint, "--heartbeat-ms", "200", "--liveness", "3", "--exec", "rec=" + recording_script(a, log)});
+  // Its slots announce themselves to both: two permits, one READY at each broker at first.
+  std::vector<std::unique_ptr<windowed_client>> clients;
+  auto records = [](std::size_t) { return planned_task{"rec", "", {}, ""}; };
+  REQUIRE(a.wait_for_slots(1));
+  REQUIRE(b.wait_for_slots(1));
+  clients.push_back(std::make_unique<windowed_client>(brokers_of({&a}), 4, records));
+  clients.push_back(std::make_unique<windowed_client>(brokers_of({&b}), 4, records));
+  std::this_thread::sleep_for(4s);
+  REQUIRE(wait_drained(clients, 30s));
+  for (std::size_t i = 0; i < clients.size(); ++i) check(*clients[i], static_cast<int>(i));
+  const int most = most_at_once(log);
+  const std::size_t both = clients[0]->records().size() + clients[1]->records().size();
+  MESSAGE("tasks through two brokers: " << both << "; at most " << most << " ran at once");
+  CHECK(most <= 2);
+  CHECK(most == 2);
+  CHECK(clients[0]->records().size() > 5);
+  CHECK(clients[1]->records().size() > 5);
+  // Work only at the second broker: within a few heartbeats both permits move there.
+  clients.clear();
+  clients.push_back(std::make_unique<windowed_client>(brokers_of({&b}), 8, records));
+  int busy = 0;
+  const auto until = steady::now() + 10s;
+  while (busy < 2 && steady::now() < until) {
+    std::this_thread::sleep_for(100ms);
+    busy = nlohmann::json::parse(b.status_json())["busy_slots"].get<int>();
+  }
+  CHECK(busy == 2);
+  REQUIRE(wait_drained(clients, 30s));
+  check(*clients[0], 2);
+  CHECK(most_at_once(log) <= 2);
 }
 }

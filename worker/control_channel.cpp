@@ -41,6 +41,8 @@ void control_channel::say_bye() {
 
 void control_channel::send_progress(const progress_msg& p) { send(p); }
 
+void control_channel::withdraw(const std::string& slot_routing_id) { send(withdraw_msg{env_.worker_id, slot_routing_id}); }
+
 void control_channel::beat() {
   send(heartbeat_msg{env_.worker_id});
   if (broker_.reconnect_due()) reconnect();

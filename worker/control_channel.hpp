@@ -54,6 +54,10 @@ class control_channel {
   void say_bye();
   // Sends a running task's progress to the broker.
   void send_progress(const common::progress_msg& p);
+  // Asks the broker to take back the READY of the slot with this routing id (WITHDRAW).
+  void withdraw(const std::string& slot_routing_id);
+  // The broker has been silent for liveness x interval.
+  [[nodiscard]] bool lost() const { return broker_.silent_for() >= settings_.interval * settings_.liveness; }
 
  private:
   void open_socket();

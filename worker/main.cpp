@@ -19,7 +19,8 @@
 namespace {
 
 struct flags {
-  std::string broker;      // --broker / --mgr
+  std::vector<std::string> brokers;  // --broker, one or more
+  std::string mgr;         // --mgr
   std::string key;         // --key
   std::string worker_key;  // --worker-key
   bool insecure = false;   // --insecure
@@ -37,9 +38,13 @@ struct flags {
 };
 
 void add_flags(CLI::App& app, flags& f) {
-  auto* broker = app.add_option("--broker,-b", f.broker, "Broker endpoint, tcp://host:port or host:port (default $ARGON_BROKER)")
-                     ->envname("ARGON_BROKER");
-  app.add_option("--mgr,-m", f.broker, "The same as --broker, as Argon 0.18's ar-worker took it (host:port)")->excludes(broker);
+  auto* broker = app.add_option("--broker,-b", f.brokers,
+                                "Broker endpoint, tcp://host:port or host:port (default $ARGON_BROKER); repeat it (or separate "
+                                "with commas) to serve several brokers with the same --capacity in all")
+                     ->envname("ARGON_BROKER")
+                     ->delimiter(',')
+                     ->allow_extra_args(false);
+  app.add_option("--mgr,-m", f.mgr, "The same as --broker, as Argon 0.18's ar-worker took it (host:port)")->excludes(broker);
   app.add_option("--key,-k", f.key, "Shared keyfile (the broker's); the worker's CURVE key is derived from it (default $ARGON_KEY)");
   app.add_option("--worker-key", f.worker_key, "Separate keyfile for the worker key, when the broker has --worker-key")->needs("--key");
   app.add_flag("--insecure", f.insecure, "Connect without encryption or authentication (plaintext)")->excludes("--key");
@@ -62,7 +67,9 @@ void add_flags(CLI::App& app, flags& f) {
 
 argon::worker::options to_options(const flags& f) {
   argon::worker::options o;
-  o.broker = f.broker;
+  if (!f.mgr.empty()) o.broker = f.mgr;
+  else if (f.brokers.size() == 1) o.broker = f.brokers.front();
+  else o.brokers = f.brokers;
   if (const std::string key = argon::common::keyfile_or_env(f.key, f.insecure); !key.empty()) o.keyfile = key;
   if (!f.worker_key.empty()) o.worker_keyfile = f.worker_key;
   o.insecure = f.insecure;

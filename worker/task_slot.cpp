@@ -31,7 +31,15 @@ task_slot::task_slot(const slot_env& env, unsigned index, std::function<void()> 
     : env_(env), routing_id_("s" + env.worker_id + "." + std::to_string(index)), on_closed_(std::move(on_closed)),
       leave_timer_(env.loop, [this] { close(); }), runner_(*env.completions), progress_(env.loop, *env.completions, env.progress) {
   open_socket();
+  if (env_.take_offer && !env_.take_offer()) parked_ = true;
+  else send_ready();
+}
+
+bool task_slot::offer() {
+  if (!parked_ || closing_ || state_ != state::ready) return false;
+  parked_ = false;
   send_ready();
+  return true;
 }
 
 void task_slot::open_socket() {
@@ -56,7 +64,14 @@ void task_slot::replace_socket() {
 
 // A restarted broker never knew this slot's last task, so READY is all it needs.
 void task_slot::reannounce() {
-  if (state_ != state::ready) return;
+  if (state_ != state::ready || parked_) return;
+  if (parking_) {  // the new broker knows nothing of this slot: it is parked, and its permit is free
+    parking_ = false;
+    parked_ = true;
+    replace_socket();
+    if (env_.offer_withdrawn) env_.offer_withdrawn();
+    return;
+  }
   replace_socket();
   send_ready();
 }
@@ -65,7 +80,7 @@ void task_slot::reannounce() {
 // it; a broker that already has it takes it as "ready" and drops the copy.
 void task_slot::reconnect() {
   if (state_ == state::busy) reconnect_before_done_ = true;
-  if (state_ != state::ready) return;
+  if (state_ != state::ready || parked_) return;
   replace_socket();
   if (!holding_done_) return send_ready();
   send_done();
@@ -80,6 +95,7 @@ bool task_slot::cancel(std::string_view task_id) {
 
 void task_slot::send_ready() {
   holding_done_ = false;
+  offered_since_ = common::steady_clock().now();
   awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, ready_msg{env_.worker_id, env_.caps, env_.lanes}) == send_status::sent;
   if (!awaiting_reply_)
     log::error("slot could not announce READY to {}", env_.broker.endpoint);
@@ -95,11 +111,20 @@ bool task_slot::read_one() {
   awaiting_reply_ = false;
   try {
     message m = decode(*f);
-    if (auto* t = std::get_if<task_msg>(&m.content)) return start(std::move(*t), std::move(m.payload));
+    if (auto* t = std::get_if<task_msg>(&m.content)) {
+      parking_ = false;  // a broker that does not know park sent a task: it runs, with the permit it holds
+      return start(std::move(*t), std::move(m.payload));
+    }
     // The broker's answer to a stopping slot: nothing more comes. The slot closes
     // from the timer, since a watch cannot close its socket from its own callback.
     if (closing_) {
       leave_timer_.start(millis(0));
+      return false;
+    }
+    if (auto* e = std::get_if<error_msg>(&m.content); parking_ || (e && e->kind == "withdrawn")) {
+      parking_ = false;
+      parked_ = true;  // no READY outstanding: the permit goes back, and the REQ turn stays ours
+      if (env_.offer_withdrawn) env_.offer_withdrawn();
       return false;
     }
     if (auto* e = std::get_if<error_msg>(&m.content); e && e->kind == "unknown_slot")
@@ -179,6 +204,8 @@ void task_slot::end_task() {
   if (!ok_) log::debug("task {} failed ({}): {}", task_.id, kind_.empty() ? "task_error" : kind_, result_.substr(0, 200));
   set_state(state::ready);
   holding_done_ = true;
+  offered_since_ = common::steady_clock().now();
+  parking_ = !closing_ && env_.park_after_task && env_.park_after_task();
   send_done();
 }
 
@@ -197,7 +224,7 @@ void task_slot::keep_result_limit() {
 void task_slot::send_done() {
   zmq::message_t out;
   if (ok_) out.rebuild(result_.data(), result_.size());
-  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, ok_ ? std::string() : kind_};
+  done_msg d{env_.worker_id, task_.id, ok_, ok_ ? std::string() : result_, ok_ ? std::string() : kind_, parking_};
   awaiting_reply_ = send(socket_, socket_kind::req, nullptr, role::slot, d, &out) == send_status::sent;
   if (!awaiting_reply_)
     log::error("could not return the result of task {}", task_.id);
@@ -210,7 +237,8 @@ void task_slot::send_done() {
 void task_slot::close_when_idle() {
   if (closing_) return;
   closing_ = true;
-  if (state_ == state::ready) leave_timer_.start(env_.leave_wait);
+  if (parked_) leave_timer_.start(millis(0));  // nothing outstanding at the broker
+  else if (state_ == state::ready) leave_timer_.start(env_.leave_wait);
 }
 
 void task_slot::close() {

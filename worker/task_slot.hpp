@@ -24,6 +24,17 @@
 // sends DONE when the handler returns, as usual. A handler's progress
 // reports go out on the control channel through the slot's progress_relay.
 // Every READY carries the worker's capabilities.
+//
+// A worker serving several brokers has a slot per broker for each unit of
+// capacity, and a READY is an offer that holds one of `capacity` permits
+// (slot_env::take_offer). A slot that gets no permit at its start is parked:
+// it says nothing until offer(). A READY the worker withdrew (WITHDRAW on
+// the control channel) is answered with ERROR withdrawn: the slot parks and
+// its permit is free again (slot_env::offer_withdrawn). A TASK that was
+// already on its way instead runs as usual. A slot may also give its permit
+// up as its task ends (slot_env::park_after_task): its DONE then asks for no
+// next task, and the answer parks it. So tasks running plus READYs
+// outstanding never pass the capacity, across all brokers.
 #pragma once
 
 #include <atomic>
@@ -69,6 +80,9 @@ struct slot_env {
   std::uint64_t max_result = 0;             // the broker's LIMITS max_result, bytes; 0 until heard
   common::millis leave_wait{3000};          // how long a stopping idle slot waits for the broker's answer
   std::optional<std::uint32_t> lanes{};     // lanes announced in every READY; empty: every lane
+  std::function<bool()> take_offer{};       // takes a permit for one READY; empty: always granted (one broker)
+  std::function<void()> offer_withdrawn{};  // a READY was withdrawn: its permit is free again
+  std::function<bool()> park_after_task{};  // asked as a task ends: true to give its permit up (DONE with park)
 };
 
 class task_slot {
@@ -90,6 +104,14 @@ class task_slot {
   // Set while the running task has been cancelled; readable from the handler thread.
   [[nodiscard]] const std::atomic<bool>& cancelled() const { return cancelled_; }
   [[nodiscard]] bool busy() const { return state_ == state::busy; }
+  // Parked: no READY outstanding and no task (it has no permit).
+  [[nodiscard]] bool parked() const { return parked_; }
+  // Waiting at the broker for a task, since when (steady clock).
+  [[nodiscard]] bool offered() const { return state_ == state::ready && !parked_ && !parking_ && !closing_; }
+  [[nodiscard]] common::time_point offered_since() const { return offered_since_; }
+  // A parked slot says READY, with the permit its caller took; false if it cannot (closing).
+  bool offer();
+  [[nodiscard]] const std::string& routing_id() const { return routing_id_; }
 
  private:
   enum class state { ready, busy, closed };  // a slot's life
@@ -127,6 +149,9 @@ class task_slot {
   bool ok_ = true;                    // whether the handler succeeded
   bool holding_done_ = false;         // the last request was DONE: kept to repeat on a new socket
   bool awaiting_reply_ = false;       // a request went out on socket_ and its reply has not been read
+  bool parked_ = false;               // no permit: no READY outstanding (several brokers)
+  bool parking_ = false;              // the last DONE asked for no next task; its answer parks the slot
+  common::time_point offered_since_{};  // when its READY (or DONE) last went out
 };
 
 }  // namespace argon::worker

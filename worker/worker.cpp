@@ -1,13 +1,24 @@
-// The worker process: a libuv loop, a ZeroMQ context, `capacity` slots and
-// one control channel, which tells the slots when the broker has restarted
-// or been lost, passes on the broker's CANCELs and carries progress. Task
-// names and exec patterns are fixed when run() starts and announced in
-// every READY.
+// The worker process: a libuv loop, a ZeroMQ context, and for each broker it
+// serves `capacity` slots and one control channel, which tells the slots
+// when that broker has restarted or been lost, passes on its CANCELs and
+// carries progress. Task names and exec patterns are fixed when run()
+// starts and announced in every READY.
+//
+// Several brokers share the capacity: `capacity` permits, one held by each
+// READY outstanding and each task running. At the start the permits go to
+// the brokers in turn. A slot keeps its permit at its broker after a task
+// (its DONE is its next READY). Once a heartbeat the worker moves capacity
+// to where the work is: when a broker in contact has every permit it holds
+// running a task, the worker withdraws (WITHDRAW) one READY that has waited
+// a heartbeat at another broker, and the permit that comes back goes to a
+// parked slot of the busy broker. A broker that is lost keeps its permits
+// until it answers again (it may still have sent a TASK to them).
 #include <sodium.h>
 
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <tuple>
 
 #include "codec.hpp"
 #include "command_line.hpp"
@@ -28,9 +39,19 @@ namespace argon::worker {
 
 using namespace argon::common;
 
+// One broker the worker serves: where it is, its control channel and its slots.
+struct broker_side {
+  slot_env env;                                   // this broker's address, and what its slots share
+  std::unique_ptr<control_channel> control;       // HELLO, heartbeats, CANCEL, WITHDRAW
+  std::vector<std::unique_ptr<task_slot>> slots;  // capacity of them; parked ones hold no permit
+  std::unordered_map<const task_slot*, time_point> withdraw_asked;  // WITHDRAWs sent and not yet answered
+  time_point idle_until{};  // a READY of it waited unused until withdrawn: no permit is given to it before this
+};
+
 struct worker::impl {
   options opts;                       // as given
-  slot_env env{};                     // what the slots share
+  std::vector<std::string> endpoints; // the brokers, normalised
+  slot_env env{};                     // what every slot shares; each broker's copy adds its address
   std::unique_ptr<exec_settings> exec;  // policy, environment and limits of program tasks
   std::vector<std::unique_ptr<plugin_library>> plugins;  // loaded plugins; outlive the handlers below
   handler_table handlers;             // task name -> handler
@@ -38,15 +59,19 @@ struct worker::impl {
   bool stopping = false;              // a stop was asked for
   std::size_t open_slots = 0;         // slots not yet closed
   event_loop* loop = nullptr;         // the running loop, while run() runs
-  std::vector<std::unique_ptr<task_slot>> slots;  // the running slots
-  control_channel* control = nullptr;  // the running control channel
+  std::vector<std::unique_ptr<broker_side>> sides;  // one per broker, while running
+  unsigned free_permits = 0;          // capacity not held by a READY or a running task
+  steady_clock clock;                 // for how long READYs have waited
 
   void begin_stop();
-  void open_slots_on(event_loop& loop);
-  [[nodiscard]] control_events events();
-  void cancel(const std::string& task_id);
-  void take_limits(std::uint64_t max_result);
+  void open_sides(event_loop& loop, zmq::context_t& ctx, completion_queue& completions, std::uint64_t incarnation);
+  [[nodiscard]] control_events events(broker_side& side);
+  void cancel(broker_side& side, const std::string& task_id);
+  void take_limits(broker_side& side, std::uint64_t max_result);
   void announce_capabilities();
+  void place_permits();
+  void rebalance();
+  [[nodiscard]] bool should_park(const broker_side& side) const;
 };
 
 namespace {
@@ -59,8 +84,29 @@ std::string random_id() {
   return hex;
 }
 
+// The brokers the options name: brokers, else broker split at commas; each once.
+std::vector<std::string> endpoints_of(const options& o) {
+  std::vector<std::string> out;
+  std::vector<std::string> given = o.brokers;
+  if (given.empty())
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = o.broker.find(',', start);
+      given.push_back(o.broker.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  for (const auto& b : given) {
+    if (b.empty()) throw config_error("an empty broker endpoint; give tcp://host:port");
+    std::string ep = normalize_endpoint(b);
+    if (std::find(out.begin(), out.end(), ep) != out.end()) throw config_error("broker " + ep + " is given twice");
+    out.push_back(std::move(ep));
+  }
+  if (out.size() > max_brokers) throw config_error("at most " + std::to_string(max_brokers) + " brokers");
+  return out;
+}
+
 void check(const options& o) {
-  if (o.broker.empty()) throw config_error("give the broker's endpoint with --broker tcp://host:port");
+  if (o.broker.empty() && o.brokers.empty()) throw config_error("give the broker's endpoint with --broker tcp://host:port");
   if (o.capacity < 1 || o.capacity > 1024) throw config_error("--capacity must be between 1 and 1024");
   if (!o.insecure && !o.keyfile)
     throw config_error("give --key FILE (the keyfile the broker uses) or --insecure to run without encryption");
@@ -107,7 +153,7 @@ worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
   auto& o = impl_->opts;
   if (o.worker_id.empty()) o.worker_id = random_id();
-  impl_->env.broker.endpoint = normalize_endpoint(o.broker);
+  impl_->endpoints = endpoints_of(o);
   if (o.keyfile) impl_->env.broker.keys = load_keys(*o.keyfile, o.worker_keyfile);
   impl_->env.worker_id = o.worker_id;
   impl_->env.handlers = &impl_->handlers;
@@ -175,42 +221,147 @@ void worker::impl::begin_stop() {
   stopping = true;
   notify_stopping("stopping: idle slots close now, busy ones after their task");
   log::note("stopping: idle slots close now, busy slots after their task");
-  if (control) control->say_bye();  // the broker stops sending us work at once
-  for (auto& s : slots) s->close_when_idle();
+  for (auto& side : sides) side->control->say_bye();  // the brokers stop sending us work at once
+  for (auto& side : sides)
+    for (auto& s : side->slots) s->close_when_idle();
 }
 
-void worker::impl::open_slots_on(event_loop& loop) {
-  open_slots = opts.capacity;
+// Each broker's control channel goes first, so it hears HELLO, and this
+// process's incarnation, before the slots' READY. The slots are made in turn
+// across the brokers, so the permits go round: with capacity 4 and two
+// brokers, each gets two READYs at the start.
+void worker::impl::open_sides(event_loop& loop, zmq::context_t& ctx, completion_queue& completions, std::uint64_t incarnation) {
+  const bool shared = endpoints.size() > 1;
+  free_permits = opts.capacity;
+  for (const auto& endpoint : endpoints) {
+    auto side = std::make_unique<broker_side>();
+    side->env = env;
+    side->env.broker.endpoint = endpoint;
+    side->env.broker.ctx = &ctx;
+    side->env.completions = &completions;
+    if (shared) {
+      side->env.take_offer = [this] { return free_permits > 0 ? (--free_permits, true) : false; };
+      side->env.offer_withdrawn = [this] { ++free_permits; place_permits(); };
+      side->env.park_after_task = [this, s = side.get()] { return should_park(*s); };
+    }
+    side->control = std::make_unique<control_channel>(
+        side->env, control_settings{opts.capacity, millis(opts.heartbeat_ms), opts.liveness, incarnation}, events(*side));
+    side->env.progress = [c = side->control.get()](const progress_msg& p) { c->send_progress(p); };
+    sides.push_back(std::move(side));
+  }
+  open_slots = opts.capacity * sides.size();
   for (unsigned i = 0; i < opts.capacity; ++i)
-    slots.push_back(std::make_unique<task_slot>(env, i, [this, &loop] {
-      if (--open_slots == 0) loop.stop();
-    }));
+    for (auto& side : sides)
+      side->slots.push_back(std::make_unique<task_slot>(side->env, i, [this, &loop] {
+        if (--open_slots == 0) loop.stop();
+      }));
 }
 
-control_events worker::impl::events() {
+control_events worker::impl::events(broker_side& side) {
   return {
-      .broker_restarted = [this] { for (auto& s : slots) s->reannounce(); },
-      .broker_lost = [this] { for (auto& s : slots) s->reconnect(); },
-      .cancel = [this](const std::string& task_id) { cancel(task_id); },
-      .limits = [this](std::uint64_t max_result) { take_limits(max_result); },
+      .broker_restarted = [&side] { for (auto& s : side.slots) s->reannounce(); },
+      .broker_lost = [&side] { for (auto& s : side.slots) s->reconnect(); },
+      .cancel = [this, &side](const std::string& task_id) { cancel(side, task_id); },
+      .limits = [this, &side](std::uint64_t max_result) { take_limits(side, max_result); },
   };
 }
 
 // Results the broker's socket would drop fail as result_too_large in the slot instead.
-void worker::impl::take_limits(std::uint64_t max_result) {
-  if (max_result == env.max_result) return;
-  env.max_result = max_result;
+void worker::impl::take_limits(broker_side& side, std::uint64_t max_result) {
+  if (max_result == side.env.max_result) return;
+  side.env.max_result = max_result;
   if (max_result < opts.max_result_bytes)
-    log::info("the broker accepts results of at most {} bytes (less than --max-result-bytes {}); larger ones fail as result_too_large",
-              max_result, opts.max_result_bytes);
+    log::info("the broker at {} accepts results of at most {} bytes (less than --max-result-bytes {}); larger ones fail as "
+              "result_too_large", side.env.broker.endpoint, max_result, opts.max_result_bytes);
 }
 
 // The slot's flag is set for the handler's context to read (a program task is
 // stopped by it); the slot still reports the outcome when the handler returns.
-void worker::impl::cancel(const std::string& task_id) {
-  for (auto& s : slots)
+void worker::impl::cancel(broker_side& side, const std::string& task_id) {
+  for (auto& s : side.slots)
     if (s->cancel(task_id)) return log::info("the broker cancelled task {}; its handler is told, and its slot reports when it returns", task_id);
   log::debug("ignored CANCEL for task {}: this worker is not running it", task_id);
+}
+
+// Free permits go to brokers in contact that have a parked slot: first to
+// one that has not lately left a READY unused, then to the one with the
+// fewest READYs waiting, then to the one running the most tasks.
+void worker::impl::place_permits() {
+  const auto now = clock.now();
+  while (free_permits > 0 && !stopping) {
+    broker_side* best = nullptr;
+    task_slot* parked = nullptr;
+    std::tuple<bool, std::size_t, std::size_t> best_rank{};  // idle lately, READYs waiting, minus tasks running
+    for (auto& side : sides) {
+      if (side->control->lost()) continue;
+      task_slot* p = nullptr;
+      std::size_t waiting = 0, running = 0;
+      for (auto& s : side->slots) {
+        waiting += s->offered();
+        running += s->busy();
+        if (s->parked() && !p) p = s.get();
+      }
+      const std::tuple<bool, std::size_t, std::size_t> rank{now < side->idle_until, waiting, opts.capacity - running};
+      if (p && (!best || rank < best_rank)) best = side.get(), parked = p, best_rank = rank;
+    }
+    if (!best) return;
+    --free_permits;
+    if (!parked->offer()) return void(++free_permits);
+    log::debug("a permit goes to the broker at {}", best->env.broker.endpoint);
+  }
+}
+
+// Permits held at a broker: its slots offered or running.
+static std::size_t held(const broker_side& side) {
+  std::size_t n = 0;
+  for (auto& s : side.slots) n += s->offered() || s->busy();
+  return n;
+}
+
+// As one of side's tasks ends: its permit goes to another broker in contact
+// whose permits all run tasks and that holds at least two fewer, so brokers
+// that all have work share the capacity evenly. A broker that lately left a
+// READY unused is passed over for five heartbeats: it had no work.
+bool worker::impl::should_park(const broker_side& side) const {
+  const std::size_t mine = held(side);
+  const auto now = clock.now();
+  for (auto& other : sides) {
+    if (other.get() == &side || other->control->lost() || now < other->idle_until) continue;
+    bool waiting = false, has_parked = false;
+    for (auto& s : other->slots) waiting = waiting || s->offered(), has_parked = has_parked || s->parked();
+    if (!waiting && has_parked && held(*other) + 1 < mine) return true;
+  }
+  return false;
+}
+
+// Once a heartbeat, with several brokers: a broker in contact whose permits
+// are all running tasks (it may have more work) gets one more permit, taken
+// back from a READY that has waited a heartbeat at another broker.
+void worker::impl::rebalance() {
+  place_permits();
+  const auto now = clock.now();
+  const millis beat(opts.heartbeat_ms);
+  broker_side* busy = nullptr;
+  for (auto& side : sides) {
+    if (side->control->lost()) continue;
+    bool waiting = false, has_parked = false;
+    for (auto& s : side->slots) waiting = waiting || s->offered(), has_parked = has_parked || s->parked();
+    if (!waiting && has_parked) busy = side.get();
+  }
+  if (!busy) return;
+  for (auto& side : sides) {
+    if (side.get() == busy || side->control->lost()) continue;
+    std::erase_if(side->withdraw_asked, [&](const auto& e) { return now - e.second > 3 * beat || !e.first->offered(); });
+    for (auto& s : side->slots) {
+      if (!s->offered() || now - s->offered_since() < beat || side->withdraw_asked.count(s.get())) continue;
+      log::debug("withdrawing slot {} from the broker at {} for the broker at {}", s->routing_id(), side->env.broker.endpoint,
+                 busy->env.broker.endpoint);
+      side->withdraw_asked[s.get()] = now;
+      side->idle_until = now + 5 * beat;
+      side->control->withdraw(s->routing_id());
+      return;  // one a heartbeat
+    }
+  }
 }
 
 int worker::run() {
@@ -219,20 +370,17 @@ int worker::run() {
   auto& self = *impl_;
   self.announce_capabilities();
   self.env.loop = loop.get();
-  self.env.broker.ctx = &ctx;
   self.loop = &loop;
   self.stopping = false;
   completion_queue completions(loop.get());
-  self.env.completions = &completions;
   self.env.leave_wait = millis(self.opts.heartbeat_ms * self.opts.liveness);
   // On any exit, a throw included (a bad endpoint fails at the first connect), the
-  // slots and the wake handle close before the loop and the context go.
+  // slots, the control channels and the wake handle close before the loop and the context go.
   struct closer {
     impl& self;  // whose handles to close
     ~closer() {
-      self.env.progress = nullptr;
-      self.control = nullptr;
-      self.slots.clear();
+      for (auto& side : self.sides) side->slots.clear();
+      self.sides.clear();
       self.wake.reset();
       self.loop = nullptr;
     }
@@ -246,18 +394,19 @@ int worker::run() {
   // Before the slots start their handler threads, which run programs: those
   // must not inherit these signals blocked. One that came while starting is handled now.
   release_stop_signals();
-  // The control channel goes first, so the broker hears HELLO, and this process's
-  // incarnation, before the slots' READY.
   std::uint64_t incarnation = 0;
   while (incarnation == 0) randombytes_buf(&incarnation, sizeof incarnation);
-  control_channel control(self.env, {self.opts.capacity, millis(self.opts.heartbeat_ms), self.opts.liveness, incarnation},
-                          self.events());
-  self.control = &control;
-  self.open_slots_on(loop);
-  self.env.progress = [&control](const progress_msg& p) { control.send_progress(p); };
-  log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, self.env.broker.endpoint, self.opts.capacity,
+  self.open_sides(loop, ctx, completions, incarnation);
+  std::string where = self.endpoints.front();
+  for (std::size_t i = 1; i < self.endpoints.size(); ++i) where += ", " + self.endpoints[i];
+  std::unique_ptr<timer> rebalance;
+  if (self.sides.size() > 1) {
+    rebalance = std::make_unique<timer>(loop.get(), [&self] { self.rebalance(); });
+    rebalance->start(millis(self.opts.heartbeat_ms), millis(self.opts.heartbeat_ms));
+  }
+  log::info("worker {} serving {} with {} slots ({})", self.opts.worker_id, where, self.opts.capacity,
             self.env.broker.keys ? "CURVE" : "INSECURE plaintext");
-  notify_ready(fmt::format("{} slots for {}", self.opts.capacity, self.env.broker.endpoint));
+  notify_ready(fmt::format("{} slots for {}", self.opts.capacity, where));
   loop.run();
   return 0;
 }

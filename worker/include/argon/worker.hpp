@@ -17,6 +17,12 @@
 // reserved task "exec" runs a program the client names, only if it matches
 // one of options::allow_exec (otherwise it fails as not_allowed).
 //
+// With several brokers (options::brokers) the worker has a control channel
+// and `capacity` slots for each, and never runs more than `capacity` tasks
+// at once in all: a slot's READY holds one of `capacity` permits, and once a
+// heartbeat a permit moves (WITHDRAW) from a broker where a READY waits to
+// one whose permits all run tasks. docs/architecture.md has the design.
+//
 // The worker follows its broker. When the broker restarts (it names a new
 // instance in its heartbeats), the worker says HELLO again and its idle
 // slots say READY again. When the broker is silent for liveness ×
@@ -40,7 +46,9 @@
 namespace argon::worker {
 
 struct options {
-  std::string broker;                         // "tcp://host:port" or "host:port"
+  std::string broker;                         // "tcp://host:port" or "host:port"; several comma-separated, as brokers
+  std::vector<std::string> brokers;           // several brokers (at most 16), used instead of broker when not empty:
+                                              // the slots serve all of them, capacity tasks at once in all
   std::optional<std::string> keyfile;         // shared keyfile; required unless insecure
   std::optional<std::string> worker_keyfile;  // separate worker keyfile (broker's --worker-key)
   bool insecure = false;                      // plaintext, only when asked for
@@ -103,6 +111,9 @@ class worker {
   struct impl;
   std::unique_ptr<impl> impl_;  // sockets, loop and handlers
 };
+
+// The most brokers one worker serves.
+inline constexpr std::size_t max_brokers = 16;
 
 // Registers the built-in tasks echo, sleep and fail.
 void add_builtin_handlers(worker& w);
