@@ -5,10 +5,10 @@
 # Workload: `argon bench` (echo tasks, 64-byte payloads, window W) as one
 # client, argon-broker --insecure at its default settings, on loopback.
 #   1 broker    one argon-worker --capacity SLOTS
-#   2 brokers   two brokers, each with its own argon-worker --capacity SLOTS/2
-#               (a worker serves one broker: the pool is split between them);
-#               the client is given both (--broker A --broker B) and spreads
-#               its tasks over them (docs/operations.md, "Several brokers")
+#   2 brokers   two brokers and one argon-worker --capacity SLOTS serving both
+#               (--broker A --broker B: SLOTS tasks at once in all); the
+#               client is given both too, and spreads its tasks over them
+#               (docs/operations.md, "Several brokers")
 # Each broker's CPU time (utime + stime of all its threads, /proc/PID/stat) is
 # read before the client starts and after it ends, and divided by the tasks
 # it carried (its STATUS `completed`). Setups are interleaved round by round;
@@ -45,16 +45,17 @@ wait_slots() {
 
 # measure BROKERS: prints "tasks_per_s us_per_task_broker1 [us_per_task_broker2]"
 measure() {
-  local n=$1 eps=() bpids=() i ep
+  local n=$1 eps=() bpids=() i ep flags=()
   for ((i = 0; i < n; i++)); do
     ep="tcp://127.0.0.1:$(port)"
     "$build/broker/argon-broker" --bind "$ep" --insecure 2>/dev/null & bpids+=($!); pids+=($!)
-    "$build/worker/argon-worker" --broker "$ep" --insecure --capacity $((slots / n)) 2>/dev/null & pids+=($!)
     eps+=("$ep")
+    flags+=(--broker "$ep")
   done
-  for ep in "${eps[@]}"; do wait_slots "$ep" $((slots / n)); done
-  local before=() flags=() rate
-  for i in "${!eps[@]}"; do before+=("$(cpu_ticks "${bpids[i]}")"); flags+=(--broker "${eps[i]}"); done
+  "$build/worker/argon-worker" "${flags[@]}" --insecure --capacity "$slots" 2>/dev/null & pids+=($!)
+  for ep in "${eps[@]}"; do wait_slots "$ep" $((slots / n)); done  # the permits go to the brokers in turn
+  local before=() rate
+  for i in "${!eps[@]}"; do before+=("$(cpu_ticks "${bpids[i]}")"); done
   rate=$("$build/tools/argon" bench "${flags[@]}" --insecure --tasks "$tasks" --window "$window" --payload 64 |
     sed -n 's/^tasks_per_s=\([0-9]*\).*/\1/p')
   local line="$rate"
@@ -84,7 +85,7 @@ one_cpu=$(field 1 3) two_a=$(field 2 3) two_b=$(field 2 4)
 echo "| brokers | worker slots | tasks/s | broker CPU µs per task (tasks carried) |"
 echo "|---|---|---|---|"
 echo "| 1 | $slots | $one_rate | $one_cpu ($(carried 1 3)) |"
-echo "| 2 | $((slots / 2)) + $((slots / 2)) | $two_rate | $two_a ($(carried 2 3)), $two_b ($(carried 2 4)) |"
+echo "| 2 | $slots, shared | $two_rate | $two_a ($(carried 2 3)), $two_b ($(carried 2 4)) |"
 echo
 awk -v c="$one_cpu" 'BEGIN { printf "scaling: one broker needs %.1f µs of CPU per task, so it carries at most about %d tasks/s on a core of its own; k brokers on k free cores, about k times that.\n", c, 1e6 / c }'
 echo "$tasks tasks, window $window, median of $rounds rounds; all processes share this machine's $(nproc) cores"
