@@ -112,10 +112,12 @@ TEST_CASE("a broker that never comes back: its clients' tasks complete on the ot
 TEST_CASE("three brokers, one killed and restarted every 3-5 s for 30 s: every task has exactly one outcome, none unreachable") {
   argon_system b0(one_broker()), b1(one_broker()), b2(one_broker());
   std::vector<argon_system*> systems{&b0, &b1, &b2};
-  for (auto* s : systems) {
-    s->add_worker(8, fast_beats);
-    REQUIRE(s->wait_for_slots(8));
+  for (std::size_t i = 0; i < systems.size(); ++i) {  // three workers of 8 slots, each serving all three brokers
+    std::vector<std::string> flags = fast_beats;
+    for (std::size_t j = 1; j < systems.size(); ++j) flags.insert(flags.end(), {"--broker", systems[(i + j) % 3]->endpoint});
+    systems[i]->add_worker(8, flags);
   }
+  for (auto* s : systems) REQUIRE(s->wait_for_slots(8));  // each worker's 8 permits go round: 3, 3 and 2
   std::vector<std::unique_ptr<windowed_client>> clients;
   for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<windowed_client>(brokers_of(systems), 16, sleeps()));
   std::mt19937 rng(7);
