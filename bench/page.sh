@@ -28,6 +28,10 @@ ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {printf "%.2f", (b > 0 ? a / 
 ms() { awk -v u="${1:-0}" 'BEGIN {printf "%.2f", u / 1000}'; }
 # Empty when the run had no throughput part (ARGON_BENCH_PARTS): the page then holds the other sections only.
 windows=$(if [ -f "$in/results" ]; then awk '{print $2}' "$in/results" | sort -n -u | tr '\n' ' '; fi)
+# The commit measured, "-dirty" when code differs from it; the page and its
+# chart do not count (writing the page opens it before this line is printed).
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$root" diff --quiet HEAD -- . ':!docs/benchmarks.md' ':!docs/benchmarks.png' 2>/dev/null || commit+=-dirty
 
 machine() {
   local cpu mem os zmq
@@ -37,7 +41,7 @@ machine() {
   zmq=$(pkg-config --modversion libzmq 2>/dev/null || echo unknown)
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- Machine: ${cpu:-unknown CPU}, $(nproc) cores, $mem; $os, Linux $(uname -r)"
-  echo "- Argon: $("$build/tools/argon" --version 2>/dev/null || echo unknown), commit $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown); libzmq $zmq; $(gearmand --version 2>&1 | grep -m1 gearmand | awk '{print $1, $2}' || echo "gearmand not installed")"
+  echo "- Argon: $("$build/tools/argon" --version 2>/dev/null || echo unknown), commit $commit; libzmq $zmq; $(gearmand --version 2>&1 | grep -m1 gearmand | awk '{print $1, $2}' || echo "gearmand not installed")"
 }
 
 throughput_tables() {
