@@ -137,4 +137,24 @@ std::string normalize_endpoint(const std::string& endpoint) {
   return "tcp://" + endpoint;
 }
 
+std::vector<std::string> broker_endpoints(const std::string& one, const std::vector<std::string>& several, std::size_t most) {
+  std::vector<std::string> given = several;
+  if (given.empty())
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = one.find(',', start);
+      given.push_back(one.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  std::vector<std::string> out;
+  for (const auto& b : given) {
+    if (b.empty()) throw config_error("an empty broker endpoint; give tcp://host:port");
+    std::string ep = normalize_endpoint(b);
+    if (std::find(out.begin(), out.end(), ep) != out.end()) throw config_error("broker " + ep + " is given twice");
+    out.push_back(std::move(ep));
+  }
+  if (out.size() > most) throw config_error("at most " + std::to_string(most) + " brokers, not " + std::to_string(out.size()));
+  return out;
+}
+
 }  // namespace argon::common

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,5 +65,10 @@ void apply_curve_client(zmq::socket_ref s, const keypair& self, const keypair& b
 
 // Turns "host:port" into "tcp://host:port"; leaves "scheme://..." as it is.
 [[nodiscard]] std::string normalize_endpoint(const std::string& endpoint);
+// The brokers a client or worker is given: `several` when not empty, else
+// `one` split at commas; each normalised. Throws config_error for an empty
+// one, one given twice, or more than `most`.
+[[nodiscard]] std::vector<std::string> broker_endpoints(const std::string& one, const std::vector<std::string>& several,
+                                                        std::size_t most);
 
 }  // namespace argon::common

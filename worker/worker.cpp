@@ -84,27 +84,6 @@ std::string random_id() {
   return hex;
 }
 
-// The brokers the options name: brokers, else broker split at commas; each once.
-std::vector<std::string> endpoints_of(const options& o) {
-  std::vector<std::string> out;
-  std::vector<std::string> given = o.brokers;
-  if (given.empty())
-    for (std::size_t start = 0;;) {
-      const std::size_t comma = o.broker.find(',', start);
-      given.push_back(o.broker.substr(start, comma == std::string::npos ? comma : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  for (const auto& b : given) {
-    if (b.empty()) throw config_error("an empty broker endpoint; give tcp://host:port");
-    std::string ep = normalize_endpoint(b);
-    if (std::find(out.begin(), out.end(), ep) != out.end()) throw config_error("broker " + ep + " is given twice");
-    out.push_back(std::move(ep));
-  }
-  if (out.size() > max_brokers) throw config_error("at most " + std::to_string(max_brokers) + " brokers");
-  return out;
-}
-
 void check(const options& o) {
   if (o.broker.empty() && o.brokers.empty()) throw config_error("give the broker's endpoint with --broker tcp://host:port");
   if (o.capacity < 1 || o.capacity > 1024) throw config_error("--capacity must be between 1 and 1024");
@@ -153,7 +132,7 @@ worker::worker(options opts) : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
   auto& o = impl_->opts;
   if (o.worker_id.empty()) o.worker_id = random_id();
-  impl_->endpoints = endpoints_of(o);
+  impl_->endpoints = broker_endpoints(o.broker, o.brokers, max_brokers);
   if (o.keyfile) impl_->env.broker.keys = load_keys(*o.keyfile, o.worker_keyfile);
   impl_->env.worker_id = o.worker_id;
   impl_->env.handlers = &impl_->handlers;
@@ -283,6 +262,25 @@ void worker::impl::cancel(broker_side& side, const std::string& task_id) {
   log::debug("ignored CANCEL for task {}: this worker is not running it", task_id);
 }
 
+// How a broker's slots stand: READYs waiting, tasks running, the first parked slot.
+struct side_count {
+  std::size_t waiting = 0;      // slots offered (READY outstanding, no task)
+  std::size_t running = 0;      // slots running a task
+  task_slot* parked = nullptr;  // the first parked slot, if any
+
+  explicit side_count(const broker_side& side) {
+    for (auto& s : side.slots) {
+      waiting += s->offered();
+      running += s->busy();
+      if (s->parked() && !parked) parked = s.get();
+    }
+  }
+  // Permits it holds: READYs waiting and tasks running.
+  [[nodiscard]] std::size_t held() const { return waiting + running; }
+  // Every permit it holds runs a task, and it has room for one more: it may have more work.
+  [[nodiscard]] bool wants_more() const { return waiting == 0 && parked; }
+};
+
 // Free permits go to brokers in contact that have a parked slot: first to
 // one that has not lately left a READY unused, then to the one with the
 // fewest READYs waiting, then to the one running the most tasks.
@@ -294,15 +292,9 @@ void worker::impl::place_permits() {
     std::tuple<bool, std::size_t, std::size_t> best_rank{};  // idle lately, READYs waiting, minus tasks running
     for (auto& side : sides) {
       if (side->control->lost()) continue;
-      task_slot* p = nullptr;
-      std::size_t waiting = 0, running = 0;
-      for (auto& s : side->slots) {
-        waiting += s->offered();
-        running += s->busy();
-        if (s->parked() && !p) p = s.get();
-      }
-      const std::tuple<bool, std::size_t, std::size_t> rank{now < side->idle_until, waiting, opts.capacity - running};
-      if (p && (!best || rank < best_rank)) best = side.get(), parked = p, best_rank = rank;
+      const side_count c(*side);
+      const std::tuple<bool, std::size_t, std::size_t> rank{now < side->idle_until, c.waiting, opts.capacity - c.running};
+      if (c.parked && (!best || rank < best_rank)) best = side.get(), parked = c.parked, best_rank = rank;
     }
     if (!best) return;
     --free_permits;
@@ -311,25 +303,17 @@ void worker::impl::place_permits() {
   }
 }
 
-// Permits held at a broker: its slots offered or running.
-static std::size_t held(const broker_side& side) {
-  std::size_t n = 0;
-  for (auto& s : side.slots) n += s->offered() || s->busy();
-  return n;
-}
-
 // As one of side's tasks ends: its permit goes to another broker in contact
 // whose permits all run tasks and that holds at least two fewer, so brokers
 // that all have work share the capacity evenly. A broker that lately left a
 // READY unused is passed over for five heartbeats: it had no work.
 bool worker::impl::should_park(const broker_side& side) const {
-  const std::size_t mine = held(side);
+  const std::size_t mine = side_count(side).held();
   const auto now = clock.now();
   for (auto& other : sides) {
     if (other.get() == &side || other->control->lost() || now < other->idle_until) continue;
-    bool waiting = false, has_parked = false;
-    for (auto& s : other->slots) waiting = waiting || s->offered(), has_parked = has_parked || s->parked();
-    if (!waiting && has_parked && held(*other) + 1 < mine) return true;
+    const side_count c(*other);
+    if (c.wants_more() && c.held() + 1 < mine) return true;
   }
   return false;
 }
@@ -343,10 +327,7 @@ void worker::impl::rebalance() {
   const millis beat(opts.heartbeat_ms);
   broker_side* busy = nullptr;
   for (auto& side : sides) {
-    if (side->control->lost()) continue;
-    bool waiting = false, has_parked = false;
-    for (auto& s : side->slots) waiting = waiting || s->offered(), has_parked = has_parked || s->parked();
-    if (!waiting && has_parked) busy = side.get();
+    if (!side->control->lost() && side_count(*side).wants_more()) busy = side.get();
   }
   if (!busy) return;
   for (auto& side : sides) {
