@@ -64,7 +64,9 @@ void broker_link::reconnect() {
 
 send_status broker_link::send(const body& b, zmq::message_t* payload) {
   const send_status st = common::send(socket_, socket_kind::dealer, nullptr, role::client, b, payload);
-  if (watch_) watch_->drain();  // the send may have consumed the fd's edge
+  // The send may have consumed the fd's edge; what came is read on the next
+  // turn of the loop, so no handler runs inside a send (session.hpp).
+  if (watch_) watch_->drain_soon();
   return st;
 }
 

@@ -57,7 +57,8 @@ class broker_link {
   broker_link(const broker_link&) = delete;
   broker_link& operator=(const broker_link&) = delete;
 
-  // Sends one message, then reads whatever the send made readable.
+  // Sends one message. What the send made readable is read on the next turn
+  // of the loop, never inside this call: no on_message runs during a send.
   common::send_status send(const common::body& b, zmq::message_t* payload = nullptr);
   // The owner has nothing outstanding (true) or has work again (false): an idle
   // link in contact sends no PINGs (keepalive.hpp); work resuming pings at once.

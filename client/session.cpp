@@ -290,11 +290,10 @@ void client::session::on_message(std::size_t b, message& m) {
 // broker (the task moved when b was lost) is cancelled there, so it need not run.
 // Either way an outcome means b has room for one more task.
 void client::session::on_outcome(std::size_t b, const std::string& id, result r) {
-  if (auto it = tasks_.find(id); it != tasks_.end() && it->second->placed && it->second->broker != b) {
-    broker_link& other = *brokers_[it->second->broker].link;
-    if (!other.lost()) (void)other.send(cancel_msg{id});
-  }
-  finish(id, std::move(r));
+  std::size_t copy_at = npos;
+  if (auto it = tasks_.find(id); it != tasks_.end() && it->second->placed && it->second->broker != b) copy_at = it->second->broker;
+  finish(id, std::move(r));  // before the CANCEL: the caller's outcome is settled first
+  if (copy_at != npos && !brokers_[copy_at].link->lost()) (void)brokers_[copy_at].link->send(cancel_msg{id});
   on_room(b);
 }
 

@@ -26,7 +26,10 @@
 // that has not refused it yet before it backs off. The first outcome for a
 // task is the caller's; a copy still at another broker is cancelled there,
 // and any later outcome is dropped. So each task may run more than once
-// (at least once), yet its caller hears exactly once. A task fails as
+// (at least once), yet its caller hears exactly once. No handler runs inside
+// a send (broker_link::send reads what came on the next turn of the loop), so
+// a message is never handled while another is half-handled: an answer to a
+// CANCEL cannot overtake the outcome that made the client send it. A task fails as
 // unreachable only when every broker has given up (each link's deadline).
 //
 // A task refused as busy stays here (the backlog stays with the client) and

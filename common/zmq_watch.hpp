@@ -12,9 +12,17 @@
 // getpid() and a poll() per message inside libzmq. After each batch of
 // reads (all that waited, or at most max_batch messages) drain() calls
 // after_reads, when given, and then reads again, since its sends may have
-// consumed the edge; it stops when a batch finds nothing. Drains do not
-// nest: a drain() from inside read_one or after_reads is a no-op, so a
-// read_one that sends must return true, and the running drain reads again.
+// consumed the edge; it stops when a batch finds nothing.
+//
+// Drains never nest, so no message is handled inside another's handling:
+// a handler may send on any socket (and so ask for a drain) while it is
+// half-way through changing what the handlers share. A drain() of this
+// watch from inside its own read_one or after_reads is a no-op (the running
+// drain reads again, so a read_one that sends must return true). A drain()
+// while any other watch on this thread is draining, and every
+// drain_soon(), reads on the next turn of the loop instead, from an idle
+// handle, with nothing else on the stack. The constructor's first drain
+// follows the same rule.
 // A watch libuv cannot start throws common::system_error.
 #pragma once
 
@@ -37,8 +45,12 @@ class zmq_watch {
   zmq_watch& operator=(const zmq_watch&) = delete;
   ~zmq_watch() = default;
 
-  // Reads every waiting message; call after sending on the socket.
+  // Reads every waiting message now, or on the next turn of the loop when
+  // another watch's drain is running on this thread; call after sending on the socket.
   void drain();
+  // Reads every waiting message on the next turn of the loop: for a send
+  // whose caller must not see any handler run before it returns.
+  void drain_soon();
 
  private:
   zmq::socket_ref socket_;           // watched socket (owned elsewhere, outlives this)
@@ -46,6 +58,7 @@ class zmq_watch {
   std::function<void()> after_reads_;  // runs after each batch of reads; may be empty
   bool draining_ = false;            // a drain is running further up the stack
   uv_ptr<uv_poll_t> poll_;           // libuv watch on ZMQ_FD
+  uv_ptr<uv_idle_t> soon_;           // runs a deferred drain on the next turn of the loop
 };
 
 }  // namespace argon::common

@@ -110,4 +110,111 @@ TEST_CASE("messages sent from another thread wake the loop") {
   sender.join();
   CHECK(got == 2000);
 }
+
+// A handler that sends on another socket asks that socket's watch to drain.
+// Read there and then, the other socket's messages would be handled inside
+// this handler, half-way through it: a client's answer to a CANCEL then
+// overtook the result that made it send the CANCEL.
+TEST_CASE("a drain asked for inside another watch's handler reads on the next turn, not inside it") {
+  zmq::context_t ctx;
+  zmq::socket_t a(ctx, zmq::socket_type::pair), a_peer(ctx, zmq::socket_type::pair);
+  zmq::socket_t b(ctx, zmq::socket_type::pair), b_peer(ctx, zmq::socket_type::pair);
+  a.bind("inproc://nest-a");
+  a_peer.connect("inproc://nest-a");
+  b.bind("inproc://nest-b");
+  b_peer.connect("inproc://nest-b");
+  event_loop loop;
+  bool in_a = false, b_read_inside_a = false;
+  int b_got = 0;
+  std::unique_ptr<zmq_watch> wb;
+  zmq_watch wa(loop.get(), a, [&] {
+    zmq::message_t m;
+    if (!a.recv(m, zmq::recv_flags::dontwait)) return false;
+    in_a = true;
+    send_text(b, "cancel");
+    wb->drain();  // as a send path does
+    in_a = false;
+    return true;
+  });
+  wb = std::make_unique<zmq_watch>(loop.get(), b, [&] {
+    zmq::message_t m;
+    if (!b.recv(m, zmq::recv_flags::dontwait)) return false;
+    b_read_inside_a = b_read_inside_a || in_a;
+    if (++b_got == 1) loop.stop();
+    return true;
+  });
+  send_text(b_peer, "waiting");  // readable on b before a's handler runs
+  send_text(a_peer, "result");
+  wa.drain();
+  CHECK(b_got == 0);  // not read inside a's handler
+  timer guard(loop.get(), [&] { loop.stop(); });
+  guard.start(millis(20000));
+  loop.run();
+  CHECK(b_got == 1);  // read on the next turn
+  CHECK_FALSE(b_read_inside_a);
+}
+
+// The same kind: a watch made inside another's handler (a worker slot makes a
+// new one when it ends a task) must not handle what already waits on its
+// socket there and then.
+TEST_CASE("a watch made inside another watch's handler reads what waits on the next turn") {
+  zmq::context_t ctx;
+  zmq::socket_t a(ctx, zmq::socket_type::pair), a_peer(ctx, zmq::socket_type::pair);
+  zmq::socket_t b(ctx, zmq::socket_type::pair), b_peer(ctx, zmq::socket_type::pair);
+  a.bind("inproc://made-a");
+  a_peer.connect("inproc://made-a");
+  b.bind("inproc://made-b");
+  b_peer.connect("inproc://made-b");
+  event_loop loop;
+  bool in_a = false, b_read_inside_a = false;
+  int b_got = 0;
+  std::unique_ptr<zmq_watch> wb;
+  zmq_watch wa(loop.get(), a, [&] {
+    zmq::message_t m;
+    if (!a.recv(m, zmq::recv_flags::dontwait)) return false;
+    in_a = true;
+    wb = std::make_unique<zmq_watch>(loop.get(), b, [&] {
+      zmq::message_t mb;
+      if (!b.recv(mb, zmq::recv_flags::dontwait)) return false;
+      b_read_inside_a = b_read_inside_a || in_a;
+      if (++b_got == 3) loop.stop();
+      return true;
+    });
+    in_a = false;
+    return true;
+  });
+  for (int i = 0; i < 3; ++i) send_text(b_peer, "queued");
+  send_text(a_peer, "go");
+  wa.drain();
+  REQUIRE(wb);
+  timer guard(loop.get(), [&] { loop.stop(); });
+  guard.start(millis(20000));
+  loop.run();
+  CHECK(b_got == 3);
+  CHECK_FALSE(b_read_inside_a);
+}
+
+TEST_CASE("drain_soon reads on the next turn of the loop, never inside the call") {
+  zmq::context_t ctx;
+  zmq::socket_t a(ctx, zmq::socket_type::pair), a_peer(ctx, zmq::socket_type::pair);
+  a.bind("inproc://soon");
+  a_peer.connect("inproc://soon");
+  event_loop loop;
+  int got = 0;
+  zmq_watch w(loop.get(), a, [&] {
+    zmq::message_t m;
+    if (!a.recv(m, zmq::recv_flags::dontwait)) return false;
+    if (++got == 2) loop.stop();
+    return true;
+  });
+  send_text(a_peer, "one");
+  send_text(a_peer, "two");
+  w.drain_soon();
+  w.drain_soon();  // asked twice, read once
+  CHECK(got == 0);
+  timer guard(loop.get(), [&] { loop.stop(); });
+  guard.start(millis(20000));
+  loop.run();
+  CHECK(got == 2);
+}
 }
