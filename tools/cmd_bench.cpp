@@ -21,7 +21,7 @@ struct bench_flags {
   std::size_t tasks = 10000; // --tasks
   std::size_t window = 64;   // --window
   std::size_t payload = 64;  // --payload
-} flags;
+} bench_flags_given;
 
 // The run's state; touched only on the client's I/O thread once started.
 struct bench_run {
@@ -73,35 +73,35 @@ std::uint32_t percentile(std::vector<std::uint32_t> v, double q) {
 
 void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Run echo tasks against a live broker; print tasks/s and latency");
-  add_connection_flags(*cmd, flags.conn);
-  cmd->add_option("--tasks,-n", flags.tasks, "How many tasks (default 10000)")->check(CLI::Range(1, 100000000));
-  cmd->add_option("--window,-w", flags.window, "Tasks in flight at once (default 64)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--payload", flags.payload, "Payload bytes per task (default 64)")->check(CLI::Range(0, 16 << 20));
+  add_connection_flags(*cmd, bench_flags_given.conn);
+  cmd->add_option("--tasks,-n", bench_flags_given.tasks, "How many tasks (default 10000)")->check(CLI::Range(1, 100000000));
+  cmd->add_option("--window,-w", bench_flags_given.window, "Tasks in flight at once (default 64)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--payload", bench_flags_given.payload, "Payload bytes per task (default 64)")->check(CLI::Range(0, 16 << 20));
 }
 
 int run_bench(CLI::App&) {
-  client c(to_options(flags.conn));
+  client c(to_options(bench_flags_given.conn));
   bench_run run;
   run.c = &c;
-  for (std::size_t i = 0; i < flags.tasks; ++i) run.payloads.push_back(payload_for(i, flags.payload));
-  run.started.resize(flags.tasks);
-  run.latency_us.reserve(flags.tasks);
+  for (std::size_t i = 0; i < bench_flags_given.tasks; ++i) run.payloads.push_back(payload_for(i, bench_flags_given.payload));
+  run.started.resize(bench_flags_given.tasks);
+  run.latency_us.reserve(bench_flags_given.tasks);
   auto finished = run.all_done.get_future();
   const auto t0 = std::chrono::steady_clock::now();
   // The first window goes out from this thread; from then on only the I/O thread advances `next`.
-  const std::size_t first = std::min(flags.window, flags.tasks);
+  const std::size_t first = std::min(bench_flags_given.window, bench_flags_given.tasks);
   run.next = first;
   for (std::size_t i = 0; i < first; ++i) run.submit(i);
   finished.wait();
   if (!run.unreachable.empty()) {
     std::fprintf(stderr, "argon bench: %s; gave up after %zu of %zu tasks\n", common::printable(run.unreachable).c_str(),
-                 run.finished, flags.tasks);
+                 run.finished, bench_flags_given.tasks);
     return unreachable;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto rate = static_cast<long>(static_cast<double>(flags.tasks) / seconds);
+  const auto rate = static_cast<long>(static_cast<double>(bench_flags_given.tasks) / seconds);
   std::printf("argon bench: %zu echo tasks, window %zu, payload %zu bytes, %.3f s, %zu failed or wrong\n",
-              flags.tasks, flags.window, flags.payload, seconds, run.wrong);
+              bench_flags_given.tasks, bench_flags_given.window, bench_flags_given.payload, seconds, run.wrong);
   std::printf("tasks_per_s=%ld p50_us=%u p99_us=%u\n", rate, percentile(run.latency_us, 0.50), percentile(run.latency_us, 0.99));
   return run.wrong == 0 ? done : task_failed_code;
 }

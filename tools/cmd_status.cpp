@@ -17,7 +17,7 @@
 namespace argon::cli {
 namespace {
 
-connection_flags flags;  // broker and key
+connection_flags status_flags_given;  // broker and key
 bool with_workers = false;  // --workers
 
 // The keys and values of a map-shaped reply part, as the protocol model lists them.
@@ -39,7 +39,7 @@ nlohmann::json with_list(const common::status_reply_msg& s) {
 
 void add_status(CLI::App& app) {
   auto* cmd = app.add_subcommand("status", "Print the broker's state and counters as one JSON object");
-  add_connection_flags(*cmd, flags);
+  add_connection_flags(*cmd, status_flags_given);
   cmd->add_flag("--workers", with_workers, "Also list each worker: id, address, capacity, busy slots, tasks done, last heartbeat");
   cmd->footer("With several brokers (--broker A --broker B, or A,B) it prints {\"brokers\": [each one's endpoint and status, "
               "or error], \"total\": counters summed} and exits 4 if any broker did not answer.");
@@ -71,8 +71,8 @@ int print_each(client& c) {
 }
 
 int run_status(CLI::App&) {
-  client c(to_options(flags));
-  if (flags.brokers.size() > 1) return print_each(c);
+  client c(to_options(status_flags_given));
+  if (status_flags_given.brokers.size() > 1) return print_each(c);
   try {
     std::cout << with_list(c.status(with_workers)).dump(2, ' ', true, nlohmann::json::error_handler_t::replace) << std::endl;
     return done;
