@@ -52,7 +52,8 @@ void zmq_watch::drain() {
       --drains_running;
     }
   } guard{*this};
-  for (;;) {
+  for (int batches = 0;; ++batches) {
+    if (batches == max_batches_per_turn) return drain_soon();  // the rest on the next turn, after due timers
     int n = 0;
     while (n < max_batch && read_one_()) ++n;
     if (n == 0) break;  // nothing since the last after_reads: what its sends left is read

@@ -12,7 +12,11 @@
 // getpid() and a poll() per message inside libzmq. After each batch of
 // reads (all that waited, or at most max_batch messages) drain() calls
 // after_reads, when given, and then reads again, since its sends may have
-// consumed the edge; it stops when a batch finds nothing.
+// consumed the edge; it stops when a batch finds nothing. After
+// max_batches_per_turn full batches it yields: the rest is read on the next
+// turn of the loop, after the timers that came due (a broker read a flood of
+// 175,000 SUBMITs in one drain, sent no heartbeat meanwhile, and its worker
+// gave it up for lost).
 //
 // Drains never nest, so no message is handled inside another's handling:
 // a handler may send on any socket (and so ask for a drain) while it is
@@ -38,6 +42,10 @@ class zmq_watch {
  public:
   // Most messages read before after_reads runs.
   static constexpr int max_batch = 256;
+  // Most batches one drain reads before it lets the loop run its timers and
+  // other sockets (and goes on, from an idle handle, on the next turn): a
+  // flood of messages must not silence heartbeats.
+  static constexpr int max_batches_per_turn = 16;
 
   zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one,
             std::function<void()> after_reads = nullptr);

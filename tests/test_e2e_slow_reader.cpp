@@ -144,8 +144,16 @@ TEST_CASE("a client that floods SUBMITs and reads nothing meanwhile gets one ans
   MESSAGE(describe(s, a));
   MESSAGE("broker VmRSS: ", rss_before, " KiB before, ", rss_after, " KiB after: ", rss_after - rss_before, " KiB more");
   // docs/operations.md: replies waiting for one client stay under the default
-  // bound of 64 MiB, and its outcomes here are a few bytes each.
-  CHECK(rss_after - rss_before < 96 * 1024);
+  // bound of 64 MiB, and its outcomes here are a few bytes each. Under
+  // AddressSanitizer every allocation carries redzones and a header, which
+  // about triples these small ones (26 MiB in the release pass, 73 to 94 MiB
+  // here), so the bound that matters is the release pass's.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long growth_bound_kib = 192 * 1024;
+#else
+  constexpr long growth_bound_kib = 96 * 1024;
+#endif
+  CHECK(rss_after - rss_before < growth_bound_kib);
   CHECK(a.total == n);
   CHECK(a.one_each(n));
   CHECK(a.count("RESULT") == s.submitted);

@@ -217,4 +217,37 @@ TEST_CASE("drain_soon reads on the next turn of the loop, never inside the call"
   loop.run();
   CHECK(got == 2);
 }
+
+// A flood must not hold the loop: one drain reads at most
+// max_batches_per_turn batches, then timers run before it goes on. A broker
+// that read 175,000 SUBMITs in one drain sent no heartbeat for 4 s under the
+// sanitizers, and its worker gave it up for lost.
+TEST_CASE("a drain yields to the loop's timers after max_batches_per_turn batches, then reads the rest") {
+  zmq::context_t ctx;
+  zmq::socket_t a(ctx, zmq::socket_type::pair), b(ctx, zmq::socket_type::pair);
+  a.set(zmq::sockopt::sndhwm, 0);
+  b.set(zmq::sockopt::rcvhwm, 0);
+  a.bind("inproc://flood");
+  b.connect("inproc://flood");
+  const int queued = 20000;
+  for (int i = 0; i < queued; ++i) send_text(a, "x");
+  event_loop loop;
+  int got = 0, got_when_timer_ran = -1;
+  zmq_watch w(loop.get(), b, [&] {
+    zmq::message_t m;
+    if (!b.recv(m, zmq::recv_flags::dontwait)) return false;
+    if (++got == queued) loop.stop();
+    return true;
+  });
+  const int per_turn = zmq_watch::max_batches_per_turn * zmq_watch::max_batch;
+  CHECK(got == per_turn);  // the constructor's drain stopped there
+  timer due(loop.get(), [&] { got_when_timer_ran = got; });
+  due.start(millis(0));
+  timer guard(loop.get(), [&] { loop.stop(); });
+  guard.start(millis(20000));
+  loop.run();
+  CHECK(got == queued);
+  CHECK(got_when_timer_ran >= per_turn);
+  CHECK(got_when_timer_ran < queued);  // it ran between drains, not after the whole flood
+}
 }
