@@ -2,6 +2,7 @@
 // edge-triggered ZMQ_FD, including after sends that consume the edge.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -12,6 +13,41 @@ using namespace argon::common;
 
 namespace {
 void send_text(zmq::socket_ref s, const std::string& text) { (void)s.send(zmq::buffer(text), zmq::send_flags::none); }
+
+// Two watched sockets, a and b, each with a peer that writes to it, and a loop.
+struct two_pairs {
+  zmq::context_t ctx;                                                            // outlives the sockets
+  zmq::socket_t a{ctx, zmq::socket_type::pair}, a_peer{ctx, zmq::socket_type::pair};  // a and its writer
+  zmq::socket_t b{ctx, zmq::socket_type::pair}, b_peer{ctx, zmq::socket_type::pair};  // b and its writer
+  event_loop loop;                                                               // the watches' loop
+
+  explicit two_pairs(const std::string& name) {
+    a.bind("inproc://" + name + "-a");
+    a_peer.connect("inproc://" + name + "-a");
+    b.bind("inproc://" + name + "-b");
+    b_peer.connect("inproc://" + name + "-b");
+  }
+  // A read_one for b: counts each message in b_got, notes whether a's
+  // handler was running then, and stops the loop at the stop_at-th.
+  std::function<bool()> b_reader(int stop_at) {
+    return [this, stop_at] {
+      zmq::message_t m;
+      if (!b.recv(m, zmq::recv_flags::dontwait)) return false;
+      b_read_inside_a = b_read_inside_a || in_a;
+      if (++b_got == stop_at) loop.stop();
+      return true;
+    };
+  }
+  bool in_a = false;             // a's handler is running
+  bool b_read_inside_a = false;  // b's handler ran while it was
+  int b_got = 0;                 // messages read on b
+  // Runs the loop until a handler stops it, or for 20 s at most.
+  void run() {
+    timer guard(loop.get(), [this] { loop.stop(); });
+    guard.start(millis(20000));
+    loop.run();
+  }
+};
 }  // namespace
 
 TEST_SUITE("unit") {
@@ -116,82 +152,48 @@ TEST_CASE("messages sent from another thread wake the loop") {
 // this handler, half-way through it: a client's answer to a CANCEL then
 // overtook the result that made it send the CANCEL.
 TEST_CASE("a drain asked for inside another watch's handler reads on the next turn, not inside it") {
-  zmq::context_t ctx;
-  zmq::socket_t a(ctx, zmq::socket_type::pair), a_peer(ctx, zmq::socket_type::pair);
-  zmq::socket_t b(ctx, zmq::socket_type::pair), b_peer(ctx, zmq::socket_type::pair);
-  a.bind("inproc://nest-a");
-  a_peer.connect("inproc://nest-a");
-  b.bind("inproc://nest-b");
-  b_peer.connect("inproc://nest-b");
-  event_loop loop;
-  bool in_a = false, b_read_inside_a = false;
-  int b_got = 0;
+  two_pairs p("nest");
   std::unique_ptr<zmq_watch> wb;
-  zmq_watch wa(loop.get(), a, [&] {
+  zmq_watch wa(p.loop.get(), p.a, [&] {
     zmq::message_t m;
-    if (!a.recv(m, zmq::recv_flags::dontwait)) return false;
-    in_a = true;
-    send_text(b, "cancel");
+    if (!p.a.recv(m, zmq::recv_flags::dontwait)) return false;
+    p.in_a = true;
+    send_text(p.b, "cancel");
     wb->drain();  // as a send path does
-    in_a = false;
+    p.in_a = false;
     return true;
   });
-  wb = std::make_unique<zmq_watch>(loop.get(), b, [&] {
-    zmq::message_t m;
-    if (!b.recv(m, zmq::recv_flags::dontwait)) return false;
-    b_read_inside_a = b_read_inside_a || in_a;
-    if (++b_got == 1) loop.stop();
-    return true;
-  });
-  send_text(b_peer, "waiting");  // readable on b before a's handler runs
-  send_text(a_peer, "result");
+  wb = std::make_unique<zmq_watch>(p.loop.get(), p.b, p.b_reader(1));
+  send_text(p.b_peer, "waiting");  // readable on b before a's handler runs
+  send_text(p.a_peer, "result");
   wa.drain();
-  CHECK(b_got == 0);  // not read inside a's handler
-  timer guard(loop.get(), [&] { loop.stop(); });
-  guard.start(millis(20000));
-  loop.run();
-  CHECK(b_got == 1);  // read on the next turn
-  CHECK_FALSE(b_read_inside_a);
+  CHECK(p.b_got == 0);  // not read inside a's handler
+  p.run();
+  CHECK(p.b_got == 1);  // read on the next turn
+  CHECK_FALSE(p.b_read_inside_a);
 }
 
 // The same kind: a watch made inside another's handler (a worker slot makes a
 // new one when it ends a task) must not handle what already waits on its
 // socket there and then.
 TEST_CASE("a watch made inside another watch's handler reads what waits on the next turn") {
-  zmq::context_t ctx;
-  zmq::socket_t a(ctx, zmq::socket_type::pair), a_peer(ctx, zmq::socket_type::pair);
-  zmq::socket_t b(ctx, zmq::socket_type::pair), b_peer(ctx, zmq::socket_type::pair);
-  a.bind("inproc://made-a");
-  a_peer.connect("inproc://made-a");
-  b.bind("inproc://made-b");
-  b_peer.connect("inproc://made-b");
-  event_loop loop;
-  bool in_a = false, b_read_inside_a = false;
-  int b_got = 0;
+  two_pairs p("made");
   std::unique_ptr<zmq_watch> wb;
-  zmq_watch wa(loop.get(), a, [&] {
+  zmq_watch wa(p.loop.get(), p.a, [&] {
     zmq::message_t m;
-    if (!a.recv(m, zmq::recv_flags::dontwait)) return false;
-    in_a = true;
-    wb = std::make_unique<zmq_watch>(loop.get(), b, [&] {
-      zmq::message_t mb;
-      if (!b.recv(mb, zmq::recv_flags::dontwait)) return false;
-      b_read_inside_a = b_read_inside_a || in_a;
-      if (++b_got == 3) loop.stop();
-      return true;
-    });
-    in_a = false;
+    if (!p.a.recv(m, zmq::recv_flags::dontwait)) return false;
+    p.in_a = true;
+    wb = std::make_unique<zmq_watch>(p.loop.get(), p.b, p.b_reader(3));
+    p.in_a = false;
     return true;
   });
-  for (int i = 0; i < 3; ++i) send_text(b_peer, "queued");
-  send_text(a_peer, "go");
+  for (int i = 0; i < 3; ++i) send_text(p.b_peer, "queued");
+  send_text(p.a_peer, "go");
   wa.drain();
   REQUIRE(wb);
-  timer guard(loop.get(), [&] { loop.stop(); });
-  guard.start(millis(20000));
-  loop.run();
-  CHECK(b_got == 3);
-  CHECK_FALSE(b_read_inside_a);
+  p.run();
+  CHECK(p.b_got == 3);
+  CHECK_FALSE(p.b_read_inside_a);
 }
 
 TEST_CASE("drain_soon reads on the next turn of the loop, never inside the call") {
