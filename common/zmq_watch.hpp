@@ -44,7 +44,7 @@ class zmq_watch {
   static constexpr int max_batch = 256;
   // Most batches one drain reads before it lets the loop run its timers and
   // other sockets (and goes on, from an idle handle, on the next turn): a
-  // flood of messages must not silence heartbeats.
+  // flood of messages on one socket must not hold heartbeats back.
   static constexpr int max_batches_per_turn = 16;
 
   zmq_watch(uv_loop_t* loop, zmq::socket_ref socket, std::function<bool()> read_one,
