@@ -107,6 +107,12 @@ std::set<std::string> event_counts(const std::string& out) {
   return seen;
 }
 
+// The id of the first worker `argon status --workers` lists.
+std::string first_worker_id(argon_system& sys) {
+  const auto status = nlohmann::json::parse(run(sys.cli("status", {"--workers"}), "", 30s).out);
+  return status["worker_list"][0]["id"];
+}
+
 }  // namespace
 
 TEST_SUITE("e2e") {
@@ -114,8 +120,7 @@ TEST_CASE("the live view renders the worker, updates every second and quits clea
   const std::string mon = monitor_endpoint();
   argon_system sys({.secure = true, .workers = 1, .capacity = 3, .broker_args = {"--monitor", mon}});
   REQUIRE(sys.wait_for_slots(3));
-  auto status = nlohmann::json::parse(run(sys.cli("status", {"--workers"}), "", 30s).out);
-  const std::string worker = status["worker_list"][0]["id"];
+  const std::string worker = first_worker_id(sys);
   pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--key", sys.keyfile});
   REQUIRE(view.read_until([&](const std::string& o) { return o.find(worker) != std::string::npos; }, 10s));
   CHECK(view.output().find("argon-monitor  " + mon) != std::string::npos);
@@ -157,8 +162,7 @@ TEST_CASE("the live view shows a peer's control bytes escaped, so they cannot re
   const std::string mon = monitor_endpoint();
   argon_system sys({.secure = false, .workers = 1, .capacity = 1, .broker_args = {"--monitor", mon}});
   REQUIRE(sys.wait_for_slots(1));
-  auto status = nlohmann::json::parse(run(sys.cli("status", {"--workers"}), "", 30s).out);
-  const std::string known = status["worker_list"][0]["id"];
+  const std::string known = first_worker_id(sys);
   pty_process view({exe("ARGON_MONITOR"), "--monitor", mon, "--insecure"});
   // The worker it knows comes to a new subscriber only once the broker has the
   // subscription: until then events are not sent to it (the view's first frame
